@@ -251,7 +251,8 @@ def markdown(result):
         )
     if "dask_fit_loopback_per_iter" in r:
         lines.append(
-            f"| all loopback traffic per L-BFGS iteration | "
+            f"| all loopback traffic of the L-BFGS fit / its iterations "
+            f"(includes the fit's one-off checks and set-up) | "
             f"{_bytes(r['dask_fit_loopback_per_iter'])} |"
         )
     lines.append(f"| X itself (sent once, before the first fit) | {_bytes(r['X_bytes'])} |")

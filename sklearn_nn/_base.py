@@ -27,6 +27,31 @@ from ._optimize import SOLVERS, minimize
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
+#: Largest feature magnitude ``fit`` accepts, per dtype. The Hessian products of
+#: second-order solvers grow like |x|³ and the solvers' curvature estimates like
+#: |x|⁴; these bounds keep both finite (with weights scaled to at most 1) for any
+#: realistic n_samples × n_features, where larger features would overflow.
+_LARGEST_FEATURE = {np.dtype(np.float64): 2.0**200, np.dtype(np.float32): 2.0**30}
+
+
+def _scaling_advice(dtype):
+    advice = "Scale the features (e.g. with sklearn.preprocessing.StandardScaler)"
+    return advice + (" or pass X as float64." if dtype == np.float32 else ".")
+
+
+def _validate_finite(estimator, X, y="no_validation", reset=True):
+    """``validate_data`` for our dtypes, quiet about its own overflow on huge X.
+
+    scikit-learn tests finiteness by summing X first; on float32 X near its largest
+    value the sum overflows (inf − inf) and numpy warns "invalid value encountered
+    in reduce" before scikit-learn falls back to its element-wise test, which
+    decides correctly.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return validate_data(
+            estimator, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, reset=reset
+        )
+
 
 class BaseClassifier(ClassifierMixin, BaseEstimator):
     """Shared skeleton of every classifier in this package. Not for direct use."""
@@ -122,9 +147,10 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
     def _prepare(self, X, y, sample_weight):
         """Validate the inputs of ``fit``; return X, encoded y, classes and weights."""
         self._validate_params()
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES)
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
+        X, y = _validate_finite(self, X, y)
+        # max and −min: two passes, no |X| temporary the size of X.
+        self._check_magnitude(max(X.max(), -X.min()), X.dtype)
+        classes, y_encoded = self._encode_labels(y)
         if classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y; "
@@ -132,6 +158,34 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             )
         weights = self._combined_weights(sample_weight, X, classes, y_encoded)
         return X, y_encoded, classes, weights
+
+    @staticmethod
+    def _encode_labels(y):
+        """Return ``classes_`` (sorted unique labels) and each label's index in it."""
+        try:
+            check_classification_targets(y)
+            return np.unique(y, return_inverse=True)
+        except TypeError as error:
+            types = sorted({type(label).__name__ for label in np.ravel(y)})
+            if len(types) < 2:
+                raise
+            # numpy's own message ("'<' not supported between instances ...")
+            # does not say that the labels are the problem.
+            raise TypeError(
+                f"The labels in y mix types {types} that cannot be sorted into "
+                "classes_; use labels of one type (e.g. convert them all to str)."
+            ) from error
+
+    @staticmethod
+    def _check_magnitude(largest, dtype):
+        """Refuse features too large for the products of training in ``dtype``."""
+        limit = _LARGEST_FEATURE[np.dtype(dtype)]
+        if largest > limit:
+            raise ValueError(
+                f"Input X has features of magnitude up to {float(largest):.3g}; in "
+                f"{np.dtype(dtype).name} the products of training overflow beyond "
+                f"{limit:.3g}. {_scaling_advice(dtype)}"
+            )
 
     def _warm_start_state(self):
         """Return the classes of the previous fit when it should seed this one."""
@@ -160,14 +214,17 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
 
     def _combined_weights(self, sample_weight, X, classes, y_encoded):
         """Per-sample weights s_i = sample_weight_i × class_weight[y_i], validated."""
+        # Weights stay float64 whatever X's dtype: a float32 objective receives them
+        # divided by their maximum (see ``scaled_weights``), so that weights beyond
+        # float32's range are no reason to fail.
         n_samples = X.shape[0]
         if sample_weight is None:
-            sample_weight = np.ones(n_samples, dtype=X.dtype)
+            sample_weight = np.ones(n_samples)
         elif isinstance(sample_weight, numbers.Real):
-            sample_weight = np.full(n_samples, sample_weight, dtype=X.dtype)
+            sample_weight = np.full(n_samples, float(sample_weight))
         else:
             sample_weight = check_array(
-                sample_weight, ensure_2d=False, dtype=X.dtype, input_name="sample_weight"
+                sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
             )
             if sample_weight.shape != (n_samples,):
                 raise ValueError(
@@ -190,7 +247,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             per_class = totals.sum() / (classes.size * totals)
         else:
             per_class = compute_class_weight(self.class_weight, classes=classes, y=classes)
-        weights = sample_weight * per_class[y_encoded].astype(X.dtype)
+        weights = sample_weight * per_class[y_encoded]
         self._require_weight_in_every_class(weights, classes, y_encoded)
         return weights
 
@@ -208,8 +265,17 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predicting
     def _validated_logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, reset=False)
-        return self._logits(X)
+        X = _validate_finite(self, X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self._logits(X)
+        if not np.all(np.isfinite(Z)):
+            # X is finite: only an overflow gets here, from features far larger
+            # than those of the training data.
+            raise ValueError(
+                f"The logits overflow {Z.dtype} on this X (features of magnitude up "
+                f"to {float(max(X.max(), -X.min())):.3g}). {_scaling_advice(Z.dtype)}"
+            )
+        return Z
 
     def decision_function(self, X):
         """Confidence scores (logits) per sample.
@@ -250,13 +316,16 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             return predict_blocks(self, "predict_log_proba", X)
         Z = self._validated_logits(X)
-        if self._head == "softmax":
-            return log_softmax(Z, axis=1)
-        if Z.shape[1] == 1:
-            return np.hstack([log_expit(-Z), log_expit(Z)])
-        # One-vs-rest: the K sigmoid probabilities, normalised to sum to one.
-        log_p = log_expit(Z)
-        return log_p - logsumexp(log_p, axis=1, keepdims=True)
+        # Logits ~1e38 apart in float32 give log-probabilities below −3.4e38: −inf
+        # is their correctly rounded value, not an error.
+        with np.errstate(over="ignore"):
+            if self._head == "softmax":
+                return log_softmax(Z, axis=1)
+            if Z.shape[1] == 1:
+                return np.hstack([log_expit(-Z), log_expit(Z)])
+            # One-vs-rest: the K sigmoid probabilities, normalised to sum to one.
+            log_p = log_expit(Z)
+            return log_p - logsumexp(log_p, axis=1, keepdims=True)
 
     def predict_proba(self, X):
         """Class probabilities; rows sum to one.

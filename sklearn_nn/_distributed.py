@@ -31,7 +31,6 @@ from functools import partial
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._objectives import (
@@ -702,10 +701,17 @@ def _aligned_vector(values, X, da, name, dtype=None):
     return values if values.chunks[0] == X.chunks[0] else values.rechunk((X.chunks[0],))
 
 
-def _label_totals(y, sample_weight):
-    """Labels present in a chunk of y and their total weight."""
-    labels, inverse = np.unique(y, return_inverse=True)
-    return labels, np.bincount(inverse, weights=sample_weight, minlength=labels.size)
+def _chunk_checks(estimator_class, X, y, sample_weight):
+    """What ``fit`` checks, on one chunk: magnitudes, weight range, labels, class totals."""
+    labels, inverse = estimator_class._encode_labels(y)
+    return (
+        max(float(X.max(initial=0)), -float(X.min(initial=0))),
+        bool(np.isfinite(sample_weight).all()),
+        float(np.min(sample_weight, initial=np.inf)),
+        float(np.max(sample_weight, initial=-np.inf)),
+        labels,
+        np.bincount(inverse, weights=sample_weight, minlength=labels.size),
+    )
 
 
 def _indicator(y, classes, one_column, dtype):
@@ -725,11 +731,11 @@ def _class_weighted(sample_weight, y, classes, per_class):
 def prepare_fit(estimator, X, y, sample_weight):
     """Validate the Dask inputs of ``fit``; return X, Y, weights (Dask arrays) and classes.
 
-    The checks of the in-memory path, as Dask reductions over the persisted chunks
-    (one pass): finite X, classes (unique labels per chunk, merged), finite and
-    non-negative weights, a positive total weight in every class. Y and the
-    combined weights s_i = sample_weight_i × class_weight[y_i] stay lazy; the
-    objective persists them next to X.
+    The checks of the in-memory path, as one task per persisted chunk: finite X,
+    classes (unique labels per chunk, merged), finite and non-negative weights, a
+    positive total weight in every class. Y and the combined weights
+    s_i = sample_weight_i × class_weight[y_i] stay lazy; the objective persists
+    them next to X.
     """
     dask, da = _dask()
     estimator._validate_params()
@@ -760,22 +766,23 @@ def prepare_fit(estimator, X, y, sample_weight):
     X = _aligned_chunks(X)
     X, y, sample_weight = dask.persist(X, y, sample_weight)
 
-    label_tasks = [
-        dask.delayed(_label_totals, pure=False)(y_chunk, s_chunk)
-        for y_chunk, s_chunk in zip(y.to_delayed(), sample_weight.to_delayed(), strict=True)
-    ]
-    X_finite, weights_finite, weight_min, weight_max, *label_totals = dask.compute(
-        da.isfinite(X).all(),
-        da.isfinite(sample_weight).all(),
-        sample_weight.min(),
-        sample_weight.max(),
-        *label_tasks,
+    checks = dask.compute(
+        *[
+            dask.delayed(_chunk_checks, pure=False)(type(estimator), *chunk)
+            for chunk in zip(
+                X.to_delayed().ravel(), y.to_delayed(), sample_weight.to_delayed(), strict=True
+            )
+        ]
     )
-    if not X_finite:
+    X_peaks, weights_finite, weight_mins, weight_maxs, labels, label_totals = zip(
+        *checks, strict=True
+    )
+    X_peak, weights_finite = np.max(X_peaks), all(weights_finite)
+    weight_min, weight_max = min(weight_mins), max(weight_maxs)
+    if not np.isfinite(X_peak):
         raise ValueError("Input X contains NaN or infinity.")
-    all_labels = np.concatenate([labels for labels, _ in label_totals])
-    classes, inverse = np.unique(all_labels, return_inverse=True)
-    check_classification_targets(classes)
+    estimator._check_magnitude(X_peak, X.dtype)
+    classes, inverse = estimator._encode_labels(np.concatenate(labels))
     if classes.size < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes in y; "
@@ -787,9 +794,7 @@ def prepare_fit(estimator, X, y, sample_weight):
         raise ValueError(f"sample_weight must be non-negative; got minimum {weight_min!r}.")
     if not weight_max > 0:
         raise ValueError("sample_weight is zero for every sample; J would be 0/0.")
-    totals = np.bincount(
-        inverse, weights=np.concatenate([t for _, t in label_totals]), minlength=classes.size
-    )
+    totals = np.bincount(inverse, weights=np.concatenate(label_totals), minlength=classes.size)
     every_class = np.arange(classes.size)
     estimator._require_weight_in_every_class(totals, classes, every_class)
     if estimator.class_weight == "balanced":

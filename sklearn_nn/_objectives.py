@@ -172,6 +172,21 @@ def softmax_curvature(Z, sample_weight):
     return apply
 
 
+def scaled_weights(sample_weight, reg_lambda, dtype):
+    """Return s, S = Σ s and λ, all divided by the power of two nearest max(s).
+
+    J = (Σ s ℓ + λ/2 ‖W‖²) / S is unchanged -- exactly, a power of two only shifts
+    exponents -- but with every s ≤ 1 no product of the weights with the data can
+    overflow, however large the weights a user passes (even beyond float32's range:
+    they are scaled in float64, then cast to ``dtype``).
+    """
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    _, exponent = np.frexp(sample_weight.max())
+    sample_weight = np.ldexp(sample_weight, -exponent).astype(dtype, copy=False)
+    weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+    return sample_weight, weight_sum, float(np.ldexp(float(reg_lambda), -int(exponent)))
+
+
 class Head(NamedTuple):
     """An output loss: its value and gradient in Z, and its curvature in Z."""
 
@@ -316,9 +331,9 @@ class LinearObjective:
 
     def __init__(self, X, Y, sample_weight, reg_lambda, head):
         self.Y = Y
-        self.sample_weight = np.asarray(sample_weight, dtype=X.dtype)
-        self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-        self.reg_lambda = float(reg_lambda)
+        self.sample_weight, self.weight_sum, self.reg_lambda = scaled_weights(
+            sample_weight, reg_lambda, X.dtype
+        )
         self.head = HEADS[head]
         self.layer = CentredAffine(X, self.sample_weight)
         self.n_features = X.shape[1]
@@ -488,9 +503,9 @@ class TwoLayerObjective:
         # ReLU makes J piecewise smooth: its minima may lie on kinks.
         self.smooth = activation != "relu"
         self.Y = Y
-        self.sample_weight = np.asarray(sample_weight, dtype=X.dtype)
-        self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-        self.reg_lambda = float(reg_lambda)
+        self.sample_weight, self.weight_sum, self.reg_lambda = scaled_weights(
+            sample_weight, reg_lambda, X.dtype
+        )
         self.head = HEADS[head]
         self.activation = ACTIVATIONS[activation]
         self.first_derivative, self.second_derivative = DERIVATIVES[activation]

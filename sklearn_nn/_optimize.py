@@ -62,6 +62,39 @@ class _RunFinished(Exception):
     """Raised from the callback when the rule is met or max_iter is reached."""
 
 
+class _SubproblemFailed(Exception):
+    """Raised from the Hessian product when an inner solver cannot end on its own."""
+
+
+class _GuardedHessp:
+    """``hessp`` for scipy, stopping inner loops that would never end.
+
+    scipy's trust-ncg solves its subproblem with an unbounded CG loop: a NaN or
+    infinite product (λ/S ~ 1e158 when all weights are ~1e-150) keeps it running
+    forever, and so can rounding on such a problem. A non-finite product, or more
+    products at one θ than CG needs in exact arithmetic (n) with a wide margin,
+    ends the run as a failed line search would.
+    """
+
+    def __init__(self, hessp, n_params):
+        self._hessp = hessp
+        self._limit = 20 * n_params + 100
+        self._theta_key = None
+        self._count = 0
+
+    def __call__(self, theta, v):
+        key = theta.tobytes()
+        if key != self._theta_key:
+            self._theta_key, self._count = key, 0
+        self._count += 1
+        if self._count > self._limit:
+            raise _SubproblemFailed(f"more than {self._limit} Hessian products at one point")
+        product = self._hessp(theta, v)
+        if not np.all(np.isfinite(product)):
+            raise _SubproblemFailed("the Hessian product overflowed")
+        return product
+
+
 class StopTraining(Exception):
     """Raised by a user callback to end training early at the current iterate."""
 
@@ -83,8 +116,18 @@ class _CachedObjective:
         key = theta.tobytes()
         if key not in self._memory:
             self.n_evaluations += 1
-            value, grad = self._value_and_grad(theta)
-            self._memory[key] = (float(value), grad)
+            # A line search may try a point so far out that J exceeds the float
+            # range (logits ~1e308 on features of 1e8 after one wild step; then
+            # inf − inf in the head): there J = +inf is the true answer, and every
+            # solver backs off from it.
+            with np.errstate(over="ignore", invalid="ignore"):
+                value, grad = self._value_and_grad(theta)
+            value = float(value)
+            if not np.isfinite(value):
+                value = np.inf
+            elif not np.all(np.isfinite(grad)):
+                raise FloatingPointError(f"J = {value!r} is finite but its gradient is not.")
+            self._memory[key] = (value, grad)
             if len(self._memory) > self._size:
                 self._memory.popitem(last=False)
         value, grad = self._memory[key]
@@ -179,6 +222,8 @@ def minimize(
     objective = _CachedObjective(value_and_grad)
     method = SOLVERS[solver]
     theta0 = np.array(theta0, dtype=np.float64)
+    if solver in SECOND_ORDER:
+        hessp = _GuardedHessp(hessp, theta0.size)
     loss0, grad0 = objective(theta0)
     state = {"theta": theta0, "loss": loss0, "grad_norm": _inf_norm(grad0)}
     loss_curve = []
@@ -213,21 +258,29 @@ def minimize(
     while start is not None:
         start_loss = state["loss"]
         try:
-            result = scipy_minimize(
-                objective,
-                start,
-                method=method,
-                jac=True,
-                hessp=hessp if solver in SECOND_ORDER else None,
-                callback=per_iteration,
-                options=_scipy_options(solver, start.size, max_iter - len(loss_curve), tol),
-            )
+            # After such a wild trial point scipy's own arithmetic may overflow too
+            # (Newton-CG scales a direction of tiny negative curvature by 1/curv).
+            # The iterates kept below all have a finite J.
+            with np.errstate(over="ignore", invalid="ignore"):
+                result = scipy_minimize(
+                    objective,
+                    start,
+                    method=method,
+                    jac=True,
+                    hessp=hessp if solver in SECOND_ORDER else None,
+                    callback=per_iteration,
+                    options=_scipy_options(solver, start.size, max_iter - len(loss_curve), tol),
+                )
         except _RunFinished:
             break
         except StopTraining:
             stopped_by_callback = True
             break
-        message = str(result.message)
+        except _SubproblemFailed as failure:
+            # From the same point the subproblem would fail the same way: no restart.
+            message = f"stopped, {failure}"
+            break
+        message = f"scipy says: {result.message}"
         # A run that ended inside a line search may hold a better final x.
         final_loss, final_grad = objective(result.x)
         if final_loss < state["loss"]:
@@ -266,7 +319,7 @@ def minimize(
         warnings.warn(
             f"The {solver!r} solver did not converge in {len(loss_curve)} iterations "
             f"(max_iter={max_iter}): |grad|inf = {state['grad_norm']:.2e} > tol = {tol:g}"
-            + (f"; scipy says: {message}" if message else "")
+            + (f"; {message}" if message else "")
             + f". {advice}",
             ConvergenceWarning,
             stacklevel=4,

@@ -370,7 +370,8 @@ def test_gauss_newton_is_jacobian_transpose_curvature_jacobian(
     J = jacobian_of_logits(objective, theta)
     C = head_curvature(objective.logits(theta), objective.sample_weight, output)
     reference = np.einsum("ikp,ikl,ilq->pq", J, C, J)
-    reference += reg_lambda * np.diag(weight_mask(objective, theta))
+    # The objective's own λ and S: it scales both (and the weights) by one power of 2.
+    reference += objective.reg_lambda * np.diag(weight_mask(objective, theta))
     reference /= objective.weight_sum
 
     G = full_hessian(objective, theta)
