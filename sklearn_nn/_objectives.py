@@ -71,7 +71,9 @@ def sigmoid_head(Z, Y, sample_weight):
     terms = np.log1p(e)
     terms += np.maximum(Z, 0)
     terms -= Y * Z
-    loss = float(sample_weight @ terms.sum(axis=1, dtype=np.float64))
+    # Rows summed in Z's dtype, the n row totals in float64: in float32 a J summed in
+    # float32 is too coarse for the line searches near the optimum.
+    loss = float(sample_weight @ _row_sums(terms).astype(np.float64, copy=False))
     dZ = np.where(Z >= 0, 1, e).astype(Z.dtype, copy=False)
     e += 1
     dZ /= e
@@ -114,14 +116,37 @@ def _exp_minus_abs(Z):
     return np.exp(e, out=e)
 
 
+#: Widest range of logits for which one shift serves every row: exp(−span) is still
+#: a normal number, so no row's largest term underflows.
+_SAFE_SPAN = {np.dtype(np.float64): 700.0, np.dtype(np.float32): 80.0}
+
+
+def _row_sums(A):
+    """Return Σ_k A_ik per row, as a BLAS matrix-vector product.
+
+    On rows of ~10 entries numpy's ``sum(axis=1)`` is ~5x slower.
+    """
+    return A @ np.ones(A.shape[1], dtype=A.dtype)
+
+
 def _softmax_and_log_norm(Z):
-    """Row-wise softmax P and log Σ_k exp(z_k), from one exponential of Z − max(Z)."""
-    z_max = Z.max(axis=1, keepdims=True)
-    P = Z - z_max
+    """Row-wise softmax P and log Σ_k exp(z_k), from one exponential of Z − shift.
+
+    The shift is max(Z) for all rows when the logits span less than ``_SAFE_SPAN``
+    (as exact as the row maxima, and the row-wise max is numpy's slowest step here:
+    a third of the head's time on 100 000 × 10), else each row's maximum.
+    """
+    top = Z.max()
+    if top - Z.min() < _SAFE_SPAN[Z.dtype]:
+        shift = top
+        P = Z - shift
+    else:
+        shift = Z.max(axis=1)
+        P = Z - shift[:, None]
     np.exp(P, out=P)
-    sums = P.sum(axis=1, keepdims=True)
-    P /= sums
-    return P, np.log(sums[:, 0]) + z_max[:, 0]
+    sums = _row_sums(P)
+    P /= sums[:, None]
+    return P, np.log(sums) + shift
 
 
 def sigmoid_curvature(Z, sample_weight):
@@ -165,7 +190,7 @@ def softmax_curvature(Z, sample_weight):
 
     def apply(dZ):
         PdZ = P * dZ
-        PdZ -= P * PdZ.sum(axis=1, keepdims=True)
+        PdZ -= P * _row_sums(PdZ)[:, None]
         PdZ *= sample_weight[:, None]
         return PdZ
 
