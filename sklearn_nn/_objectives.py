@@ -31,7 +31,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit
 
 __all__ = [
     "ACTIVATIONS",
@@ -452,17 +451,46 @@ class LinearObjective:
         return curvature
 
 
+def _sigmoid_in_place(A):
+    """σ(A) = 1/(1 + e^{−A}), in place.
+
+    numpy's SIMD exp makes this ~4x faster than scipy's ``expit`` (a tenth of a
+    network evaluation), to the last bit or two. Below −709 (−88 in float32) e^{−A}
+    overflows to inf and σ = 0, where the true value is below the smallest normal
+    number.
+    """
+    np.negative(A, out=A)
+    with np.errstate(over="ignore"):
+        np.exp(A, out=A)
+    A += 1
+    return np.reciprocal(A, out=A)
+
+
 #: Hidden-unit activations, applied in place to the pre-activations.
 ACTIVATIONS = {
-    "sigmoid": lambda A: expit(A, out=A),
+    "sigmoid": _sigmoid_in_place,
     "tanh": lambda A: np.tanh(A, out=A),
     "relu": lambda A: np.maximum(A, 0, out=A),
 }
 
+
+def _sigmoid_slope(A):
+    """Return σ' = A(1 − A), with one temporary the size of A."""
+    slope = 1 - A
+    slope *= A
+    return slope
+
+
+def _tanh_slope(A):
+    """Return tanh' = 1 − A², with one temporary the size of A."""
+    slope = A * A
+    return np.subtract(1, slope, out=slope)
+
+
 #: ``(f', f'')`` of each activation, written through its output A = f(a).
 DERIVATIVES = {
-    "sigmoid": (lambda A: A * (1 - A), lambda A: A * (1 - A) * (1 - 2 * A)),
-    "tanh": (lambda A: 1 - A * A, lambda A: -2 * A * (1 - A * A)),
+    "sigmoid": (_sigmoid_slope, lambda A: A * (1 - A) * (1 - 2 * A)),
+    "tanh": (_tanh_slope, lambda A: -2 * A * (1 - A * A)),
     "relu": (lambda A: (A > 0).astype(A.dtype), lambda A: np.zeros_like(A)),
 }
 
@@ -600,21 +628,24 @@ class TwoLayerObjective:
         return state
 
     def _backward(self, state, W2, G, out):
-        """Write the backward pass of Σ G ⊙ Z into ``out`` (no penalty); return ∂/∂A."""
+        """Write the backward pass of Σ G ⊙ Z into ``out`` (no penalty)."""
         out_W1, out_c1, out_W2, out_c2 = self.unpack(out)
         out_c2[:] = G.sum(axis=0, dtype=np.float64)
         out_W2[:] = state.A.T @ G
         out_W2 -= np.outer(state.mean_hidden, out_c2)
         dA = self._through_output_layer(G, out_c2, W2)
-        self.layer.backward(dA * self.first_derivative(state.A), out_W1, out_c1)
-        return dA
+        dA *= self.first_derivative(state.A)
+        self.layer.backward(dA, out_W1, out_c1)
 
     def _through_output_layer(self, G, G_sum, W2):
-        """∂/∂A of Σ G ⊙ ((A − 1ā) W2): G W2ᵀ − (s/S)(g W2ᵀ), the last term through ā."""
-        W2 = W2.astype(G.dtype, copy=False)
-        dA = G @ W2.T
-        dA -= self.sample_weight[:, None] * (G_sum @ W2.T / self.weight_sum).astype(G.dtype)
-        return dA
+        """∂/∂A of Σ G ⊙ ((A − 1ā) W2): (G − s gᵀ/S) W2ᵀ, the rank-one term through ā.
+
+        The rank-one term is subtracted from G (n × k) rather than from the product
+        (n × H): fewer entries to touch whenever k < H.
+        """
+        centred = np.outer(self.sample_weight, (G_sum / self.weight_sum).astype(G.dtype))
+        np.subtract(G, centred, out=centred)
+        return centred @ W2.astype(G.dtype, copy=False).T
 
     def _add_penalty_gradient(self, theta, out):
         W1, _, W2, _ = self.unpack(theta)
