@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import fitted_arrays
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_blobs
 from sklearn.exceptions import ConvergenceWarning
@@ -41,12 +42,6 @@ def fit_recording_warnings(estimator, X, y):
         proba = estimator.predict_proba(X)
         decision = estimator.decision_function(X)
     return proba, decision, caught
-
-
-def fitted_arrays(estimator):
-    if hasattr(estimator, "coefs_"):
-        return [*estimator.coefs_, *estimator.intercepts_]
-    return [estimator.coef_, estimator.intercept_]
 
 
 def assert_finite_model(estimator, proba, decision):

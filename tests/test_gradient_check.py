@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import small_problem
 from sklearn.base import clone
 
 from sklearn_nn import (
@@ -17,15 +18,6 @@ from sklearn_nn import (
 CORRECT = 1e-7
 # A wrong gradient is off by far more: scaling one block by 1.01 gives ~3e-3.
 BROKEN = 1e-3
-
-
-def small_problem(n_classes=3):
-    """The course's checkNNGradients set-up: 3 inputs, ~10 samples, 3 classes."""
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(10, 3))
-    y = np.arange(10) % n_classes
-    sample_weight = rng.uniform(0.5, 2.0, size=10)
-    return X, y, sample_weight
 
 
 # ------------------------------------------------------------ correct gradients

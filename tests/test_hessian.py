@@ -16,15 +16,10 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import PROGRESS_LINE, noisy_labels, objective_value, small_problem, standardised
 from scipy.special import expit, softmax
 from sklearn.base import clone
-from sklearn.datasets import (
-    load_breast_cancer,
-    load_digits,
-    load_iris,
-    load_wine,
-    make_classification,
-)
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -60,15 +55,6 @@ CORRECT = 1e-6
 # gives 3e-3..4e-1 (measured), the Gauss-Newton product instead of the exact one
 # 6e-2..3e-1.
 BROKEN = 1e-3
-
-
-def small_problem(n_classes=3):
-    """The course's checkNNGradients set-up: 3 inputs, 10 samples."""
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(10, 3))
-    y = np.arange(10) % n_classes
-    sample_weight = rng.uniform(0.5, 2.0, size=10)
-    return X, y, sample_weight
 
 
 def objective_at(estimator, X, y, sample_weight=None, random_state=0):
@@ -489,27 +475,6 @@ def test_network_products_go_through_the_first_layer_once_each_way(monkeypatch, 
 
 
 # -------------------------------------------- 4. same optimum as lbfgs and scikit-learn
-@functools.cache
-def standardised(name):
-    loader = {"breast_cancer": load_breast_cancer, "iris": load_iris, "wine": load_wine}[name]
-    X, y = loader(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
-
-
-def objective_value(X, y, classes, reg_lambda, head, coef, intercept):
-    """Our J (unit sample weights) at a model given by scikit-learn-shaped coef_/intercept_."""
-    if head == "sigmoid" and classes.size == 2:
-        Y = (y == classes[1]).astype(float)[:, None]
-    else:
-        Y = (y[:, None] == classes).astype(float)
-    objective = LinearObjective(X, Y, np.ones(X.shape[0]), reg_lambda, head)
-    theta = objective.theta(np.asarray(coef).T, np.asarray(intercept))
-    return objective.value_and_grad(theta)[0]
-
-
 # The reference: lbfgs at ‖∇J‖∞ ≤ 1e-8, the tightest tolerance every first-order
 # solver reaches (test_linear_models.py). The second-order solvers have a floor of
 # their own. scipy's Newton-CG ends its inner CG loop when a direction's curvature
@@ -618,12 +583,6 @@ def test_network_loss_curve_is_recorded(solver):
     assert np.all(np.diff(net.loss_curve_) <= 1e-12)
 
 
-NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-PROGRESS_LINE = re.compile(
-    rf"J\s*=\s*(?P<J>{NUMBER}).*grad.*?(?P<grad>{NUMBER}).*?(?P<seconds>{NUMBER})\s*s\s*$"
-)
-
-
 @pytest.mark.parametrize(
     "estimator",
     [SoftmaxClassifier(), TwoLayerMLPClassifier(5, output="sigmoid", random_state=0)],
@@ -667,16 +626,6 @@ def test_convergence_warning_names_solver(estimator, solver):
     assert re.search(r"\b1 iterations?\b", message)
     assert record[0].filename == __file__  # points at the caller's line
     assert model.n_iter_ == 1
-
-
-@functools.cache
-def noisy_labels():
-    X, y = make_classification(
-        n_samples=300, n_features=10, n_informative=5, flip_y=0.3, random_state=0
-    )
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
 
 
 @pytest.mark.parametrize("hessian", ["exact", "gauss-newton"])

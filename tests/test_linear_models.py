@@ -1,6 +1,5 @@
 """Behaviour of RegLogisticClassifier and SoftmaxClassifier, with scikit-learn as the oracle."""
 
-import functools
 import pickle
 import re
 import tracemalloc
@@ -8,18 +7,18 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import PROGRESS_LINE, objective_value, standardised
 from scipy.special import expit
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_circles
+from sklearn.datasets import make_circles
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils.class_weight import compute_sample_weight
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier
-from sklearn_nn._objectives import LinearObjective
 
 SOLVERS = ["lbfgs", "tnc", "cg"]
 ESTIMATORS = [RegLogisticClassifier, SoftmaxClassifier]
@@ -31,29 +30,6 @@ ESTIMATORS = [RegLogisticClassifier, SoftmaxClassifier]
 # ‖∇J‖∞ = 1e-8, J is within ~1e-13 of its minimum.
 TIGHT_TOL = 1e-8
 SKLEARN_TOL = 1e-10
-
-
-@functools.cache
-def standardised(name):
-    loader = {"breast_cancer": load_breast_cancer, "iris": load_iris, "wine": load_wine}[name]
-    X, y = loader(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    # Shared between tests: read-only, so that no fit can write into them.
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
-
-
-def objective_value(X, y, classes, reg_lambda, head, coef, intercept):
-    """Our J (unit sample weights) at a model given by scikit-learn-shaped coef_/intercept_."""
-    if head == "sigmoid" and classes.size == 2:
-        Y = (y == classes[1]).astype(float)[:, None]
-    else:
-        Y = (y[:, None] == classes).astype(float)
-    objective = LinearObjective(X, Y, np.ones(X.shape[0]), reg_lambda, head)
-    # θ packs the weights as W of shape (n_features, n_outputs) = coef_.T.
-    theta = objective.theta(np.asarray(coef).T, np.asarray(intercept))
-    return objective.value_and_grad(theta)[0]
 
 
 # --------------------------------------------------------- parity with scikit-learn
@@ -228,12 +204,6 @@ def test_loss_curve_is_recorded_for_every_solver(Estimator, dataset, head, solve
     )
     curve = np.array([j_zero, *model.loss_curve_])
     assert np.all(np.diff(curve) <= 1e-12)
-
-
-NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-PROGRESS_LINE = re.compile(
-    rf"J\s*=\s*(?P<J>{NUMBER}).*grad.*?(?P<grad>{NUMBER}).*?(?P<seconds>{NUMBER})\s*s\s*$"
-)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

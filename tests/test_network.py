@@ -7,15 +7,10 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import noisy_labels, standardised, targets
 from scipy.special import expit
 from sklearn.base import clone
-from sklearn.datasets import (
-    load_breast_cancer,
-    load_digits,
-    load_iris,
-    make_classification,
-    make_moons,
-)
+from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -31,24 +26,6 @@ SOLVERS = ["lbfgs", "tnc", "cg"]
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]
 OUTPUTS = ["softmax", "sigmoid"]
 RELU_ADVICE = "solver='lbfgs' copes with them"
-
-
-@functools.cache
-def standardised(name):
-    loader = {"breast_cancer": load_breast_cancer, "iris": load_iris}[name]
-    X, y = loader(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    # Shared between tests: read-only, so that no fit can write into them.
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
-
-
-def targets(y, classes, output):
-    """The indicator matrix our objective trains on (one column for a binary sigmoid)."""
-    if output == "sigmoid" and classes.size == 2:
-        return (y == classes[1]).astype(float)[:, None]
-    return (y[:, None] == classes).astype(float)
 
 
 def objective_value(X, y, classes, coefs, intercepts, *, reg_lambda, output, activation):
@@ -209,16 +186,6 @@ def test_pipeline_grid_search_parallel_pickle():
 
 
 # ------------------------------------------------------------------ early stopping
-@functools.cache
-def noisy_labels():
-    X, y = make_classification(
-        n_samples=300, n_features=10, n_informative=5, flip_y=0.3, random_state=0
-    )
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
-
-
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_early_stopping_keeps_best_held_out_iterate(solver):
     X, y = noisy_labels()

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import fitted_arrays
 from sklearn.base import clone
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import NotFittedError
@@ -39,12 +40,6 @@ def make_estimator(cls, **params):
     if cls is TwoLayerMLPClassifier:
         params = {"hidden_layer_size": 4, "random_state": 0, **params}
     return cls(**params)
-
-
-def fitted_arrays(estimator):
-    if hasattr(estimator, "coefs_"):
-        return [*estimator.coefs_, *estimator.intercepts_]
-    return [estimator.coef_, estimator.intercept_]
 
 
 # ---------------------------------------------------------------- exact state
