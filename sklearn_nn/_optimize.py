@@ -291,6 +291,22 @@ def minimize(
         # line search fails while J still falls; restarting from the last iterate is
         # the standard remedy. A segment that lowered J by no more than rounding ends it.
         stalled = _no_progress(start_loss, state["loss"])
+        if stalled and state["grad_norm"] > tol and len(loss_curve) < max_iter:
+            # A restarted solver found no decrease either, yet ∇J is not small:
+            # TNC's finite-difference curvature, say, can keep proposing a step its
+            # line search rejects (tanh networks from ~1.5 % of random starts). A
+            # plain gradient step with backtracking decreases J wherever J is
+            # smooth; from its iterate the solver gets another chance.
+            stepped = _gradient_step(objective, state["theta"])
+            if stepped is not None:
+                try:
+                    per_iteration(stepped)
+                except _RunFinished:
+                    break
+                except StopTraining:
+                    stopped_by_callback = True
+                    break
+                stalled = False
         restart = (
             not stalled
             and not (not smooth and _levelled_off(loss_curve, tol))
@@ -333,6 +349,23 @@ def minimize(
         converged=converged,
         message=message,
     )
+
+
+def _gradient_step(objective, theta, max_halvings=50):
+    """Take a gradient step with backtracking; return its iterate or None.
+
+    The step is θ − t∇J for the first t = 1, 1/2, 1/4, ... that lowers J by the
+    Armijo amount 1e-4·t·‖∇J‖²; None when none of them does (a kink, or rounding).
+    """
+    loss, grad = objective(theta)
+    decrease = 1e-4 * float(grad @ grad)
+    step = 1.0
+    for _ in range(max_halvings):
+        candidate = theta - step * grad
+        if objective(candidate)[0] <= loss - step * decrease < loss:
+            return candidate
+        step /= 2
+    return None
 
 
 def _no_progress(before, after):

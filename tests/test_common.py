@@ -23,14 +23,23 @@ ESTIMATORS = [
 # run with the sigmoid output: a softmax output's intercepts have a flat direction
 # (a common shift), so its Hessian is singular there and truncated-CG decisions on
 # it make weighted and repeated fits differ by up to 1e-5 (an open issue).
+#
+# random_state=0: the checks that do not call set_random_state would otherwise draw a
+# fresh start on every run, and the suite would not be reproducible. From random
+# starts on the checks' 16-sample data, ReLU + lbfgs stops on a kink (with a
+# ConvergenceWarning, an error here) from ~3 % of them: a known limit of smooth
+# solvers on a piecewise-smooth J (user guide, section 7).
 NETWORKS = [
-    TwoLayerMLPClassifier(),
-    TwoLayerMLPClassifier(activation="tanh", output="sigmoid", solver="tnc"),
-    TwoLayerMLPClassifier(output="sigmoid", solver="cg"),
-    TwoLayerMLPClassifier(activation="relu", output="sigmoid"),
-    TwoLayerMLPClassifier(activation="relu", solver="trust-krylov"),
-    TwoLayerMLPClassifier(output="sigmoid", solver="newton-cg"),
-    TwoLayerMLPClassifier(output="sigmoid", solver="trust-ncg", class_weight="balanced"),
+    TwoLayerMLPClassifier(random_state=0, **params)
+    for params in (
+        {},
+        {"activation": "tanh", "output": "sigmoid", "solver": "tnc"},
+        {"output": "sigmoid", "solver": "cg"},
+        {"activation": "relu", "output": "sigmoid"},
+        {"activation": "relu", "solver": "trust-krylov"},
+        {"output": "sigmoid", "solver": "newton-cg"},
+        {"output": "sigmoid", "solver": "trust-ncg", "class_weight": "balanced"},
+    )
 ]
 
 
