@@ -337,6 +337,32 @@ class DigitsWorkload:
 
 
 @dataclass(frozen=True)
+class DaskWorkload:
+    """The binary workload as a Dask array on a LocalCluster, against in memory (issue 8).
+
+    ``benchmarks/dask_overhead.py`` measures it: per-evaluation overhead of the Dask
+    path and the bytes moved per iteration.
+    """
+
+    name: str
+    binary: LinearWorkload
+    n_chunks: int = 4
+    n_workers: int = 2
+    #: Evaluations (and Hessian-vector products) timed each way; medians reported.
+    evaluations: int = 15
+    kind: str = field(default="dask", init=False)
+
+    def describe(self):
+        return (
+            f"{self.binary.describe()}, float64, as a Dask array of {self.n_chunks} row "
+            f"chunks on a LocalCluster of {self.n_workers} worker processes (1 thread each)"
+        )
+
+    def data(self):
+        return self.binary.data()
+
+
+@dataclass(frozen=True)
 class Contender:
     """One estimator configuration; ``build(tol, max_iter)`` returns it unfitted."""
 
@@ -410,15 +436,11 @@ def workloads(quick=False):
         sizes = {"binary": (200_000, 100), "ovr": (100_000, 100), "softmax": (100_000, 100)}
         network = NetworkWorkload("network", 20_000, 5_000, n_hidden=25, n_iter=50)
         digits = DigitsWorkload("digits", n_samples=None, max_iter=500)
+    binary = LinearWorkload(
+        "binary", *sizes["binary"], 2, RegLogisticClassifier, "sigmoid", SKLEARN_BINARY_SOLVERS
+    )
     return {
-        "binary": LinearWorkload(
-            "binary",
-            *sizes["binary"],
-            2,
-            RegLogisticClassifier,
-            "sigmoid",
-            SKLEARN_BINARY_SOLVERS,
-        ),
+        "binary": binary,
         "ovr": LinearWorkload(
             "ovr",
             *sizes["ovr"],
@@ -438,4 +460,5 @@ def workloads(quick=False):
         ),
         "network": network,
         "digits": digits,
+        "dask": DaskWorkload("dask", binary, evaluations=3 if quick else 15),
     }

@@ -139,10 +139,16 @@ class _Chunks:
         if self.client is None:
             self.X, self.Y, self.sample_weight = dask.persist(*arrays)
             chunks = [list(a.to_delayed().ravel()) for a in (self.X, self.Y, self.sample_weight)]
-            self.groups = [[i] for i in range(len(chunks[0]))]
         else:
             self.X, self.Y, self.sample_weight = self.client.persist(list(arrays))
             chunks = [self._chunk_futures(a) for a in (self.X, self.Y, self.sample_weight)]
+        # Chunks without rows add nothing to any sum, and reductions in the heads
+        # (a max over Z) are undefined on zero rows: they get no task.
+        filled = [i for i, n_rows in enumerate(X.chunks[0]) if n_rows]
+        chunks = [[column[i] for i in filled] for column in chunks]
+        if self.client is None:
+            self.groups = [[i] for i in range(len(filled))]
+        else:
             self.groups = self._groups_by_worker(chunks[0])
         self.X_chunks, self.Y_chunks, self.weight_chunks = (
             [[column[i] for i in group] for group in self.groups] for column in chunks
@@ -228,6 +234,26 @@ def _weighted_column_sums(X, sample_weight):
     return np.ravel(X.T @ sample_weight), np.sum(sample_weight, dtype=np.float64)
 
 
+def _scale_block(sample_weight, exponent, dtype):
+    return np.ldexp(np.asarray(sample_weight, dtype=np.float64), -exponent).astype(dtype)
+
+
+def _scaled_chunks(X, Y, sample_weight, reg_lambda):
+    """Persisted chunks of X, Y and the weights, and λ, scaled as in memory.
+
+    :func:`~sklearn_nn._objectives.scaled_weights` divides s and λ by the power of
+    two nearest max(s): an exact rescaling of J under which no product of a weight
+    with the data overflows, and weights beyond float32's range still serve float32
+    data. Here max(s) is one reduction, and each chunk of s is scaled in float64 and
+    cast to X's dtype on its worker, giving the in-memory objective's weights exactly.
+    """
+    _, exponent = np.frexp(float(sample_weight.max().compute()))
+    scaled = sample_weight.map_blocks(
+        _scale_block, int(exponent), X.dtype, dtype=X.dtype, name=_unique_name("weights")
+    )
+    return _Chunks(X, Y, scaled), float(np.ldexp(float(reg_lambda), -int(exponent)))
+
+
 def _centring(chunks):
     """μ and S from one pass over the chunks, as :class:`CentredAffine` computes them."""
     X, _, s = chunks.columns
@@ -286,9 +312,10 @@ def _linear_hessp_terms(X, curvature, V, v_b):
 class DaskLinearObjective:
     """:class:`~sklearn_nn._objectives.LinearObjective` on a Dask array.
 
-    Same J, θ layout and centring; ``value_and_grad`` is one map-reduce over the
-    persisted row chunks (one task per worker, partial sums of θ's size back), and
-    so is ``hessp``, against the head's curvature kept on the workers at θ.
+    Same J, θ layout, centring and weight scaling; ``value_and_grad`` is one
+    map-reduce over the persisted row chunks (one task per worker, partial sums of
+    θ's size back), and so is ``hessp``, against the head's curvature kept on the
+    workers at θ.
 
     Parameters
     ----------
@@ -297,7 +324,8 @@ class DaskLinearObjective:
     Y : dask.array.Array of shape (n_samples, n_outputs)
         Target indicator matrix in X's dtype, chunked like X's rows.
     sample_weight : dask.array.Array of shape (n_samples,)
-        Non-negative weights with a positive sum, chunked like X's rows.
+        Non-negative weights with a positive sum, chunked like X's rows, in any
+        float dtype: scaled as in memory, then cast to X's dtype.
     reg_lambda : float
         λ ≥ 0, the L2 penalty on W.
     head : {"sigmoid", "softmax"}
@@ -312,8 +340,7 @@ class DaskLinearObjective:
 
     def __init__(self, X, Y, sample_weight, reg_lambda, head):
         self.dtype = X.dtype
-        self.chunks = _Chunks(X, Y, sample_weight.astype(X.dtype))
-        self.reg_lambda = float(reg_lambda)
+        self.chunks, self.reg_lambda = _scaled_chunks(X, Y, sample_weight, reg_lambda)
         self.head = HEADS[head]
         self.layer, self.weight_sum = _centring(self.chunks)
         self.n_features = X.shape[1]
@@ -465,12 +492,12 @@ class _NetworkState:
 class DaskTwoLayerObjective:
     """:class:`~sklearn_nn._objectives.TwoLayerObjective` on a Dask array.
 
-    Same J, θ layout and centring of both layers. An evaluation is two map-reduces:
-    the first computes the hidden activations A of every chunk, keeps them on the
-    workers and returns Σ s A (hence ā, which the output intercepts depend on); the
-    second runs the head and the backward pass. The term of ∂/∂A through ā,
-    −(s/S)(g W2ᵀ), needs the global g = ΣG, so each chunk returns Xᵀ[(G W2ᵀ) ⊙ f']
-    and M = Xᵀ(s f') (one product with X) and the client forms
+    Same J, θ layout, weight scaling and centring of both layers. An evaluation is
+    two map-reduces: the first computes the hidden activations A of every chunk,
+    keeps them on the workers and returns Σ s A (hence ā, which the output
+    intercepts depend on); the second runs the head and the backward pass. The term
+    of ∂/∂A through ā, −(s/S)(g W2ᵀ), needs the global g = ΣG, so each chunk
+    returns Xᵀ[(G W2ᵀ) ⊙ f'] and M = Xᵀ(s f') (one product with X) and the client forms
     ∇W1_model = Xᵀ[(G W2ᵀ) ⊙ f'] − M ⊙ (g W2ᵀ/S). ``hessp`` is one map-reduce,
     against the activations A kept on the workers at θ (R{ā} comes from M and m).
 
@@ -481,7 +508,8 @@ class DaskTwoLayerObjective:
     Y : dask.array.Array of shape (n_samples, n_outputs)
         Target indicator matrix in X's dtype, chunked like X's rows.
     sample_weight : dask.array.Array of shape (n_samples,)
-        Non-negative weights with a positive sum, chunked like X's rows.
+        Non-negative weights with a positive sum, chunked like X's rows, in any
+        float dtype: scaled as in memory, then cast to X's dtype.
     reg_lambda : float
         λ ≥ 0, the L2 penalty on W1 and W2.
     head : {"sigmoid", "softmax"}
@@ -502,8 +530,7 @@ class DaskTwoLayerObjective:
     ):
         self.smooth = activation != "relu"
         self.dtype = X.dtype
-        self.chunks = _Chunks(X, Y, sample_weight.astype(X.dtype))
-        self.reg_lambda = float(reg_lambda)
+        self.chunks, self.reg_lambda = _scaled_chunks(X, Y, sample_weight, reg_lambda)
         self.head = HEADS[head]
         self.activation = activation
         self.hessian = hessian
@@ -670,6 +697,14 @@ def _check_rows_array(X, da, name="X"):
             f"{X.shape[1]} features); got column chunks {X.chunks[1]}. Use "
             f"{name}.rechunk({{1: -1}})."
         )
+    if not isinstance(X._meta, np.ndarray):
+        # The chunk functions use NumPy's dense API (flags, BLAS products).
+        raise ValueError(
+            f"The chunks of the Dask array {name} must be NumPy arrays; got "
+            f"{type(X._meta).__name__}. Sparse chunks are not supported for fitting: "
+            f"densify them ({name}.map_blocks(lambda chunk: chunk.toarray())) or fit "
+            "in memory."
+        )
     if X.dtype.kind == "c":
         raise ValueError(f"Complex data not supported; the Dask array {name} is {X.dtype}.")
     if X.dtype.kind not in "biuf":
@@ -683,19 +718,26 @@ def _check_rows_array(X, da, name="X"):
 
 
 def _aligned_vector(values, X, da, name, dtype=None):
-    """A 1-D Dask array of n_samples values chunked like the rows of X."""
+    """A 1-D Dask array of n_samples values chunked like the rows of X.
+
+    With ``dtype``, the values must be real numbers, and are cast to it.
+    """
     if not is_dask_collection(values):
-        values = np.asarray(values, dtype=dtype)
-        if values.shape == (X.shape[0],):
-            return da.from_array(values, chunks=(X.chunks[0],))
+        values = np.asarray(values)
     elif not isinstance(values, da.Array):
         raise ValueError(f"{name} must be a 1-D Dask or NumPy array; got {type(values).__name__}.")
     if values.shape != (X.shape[0],):
         raise ValueError(f"{name} must have shape ({X.shape[0]},) to match X; got {values.shape}.")
+    if dtype is not None:
+        if values.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported; {name} is {values.dtype}.")
+        if values.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must hold real numbers; got dtype {values.dtype}.")
+        values = values.astype(dtype)
+    if isinstance(values, np.ndarray):
+        return da.from_array(values, chunks=(X.chunks[0],))
     if any(np.isnan(size) for size in values.chunks[0]):
         raise ValueError(f"The chunk sizes of {name} are unknown; call compute_chunk_sizes().")
-    if dtype is not None:
-        values = values.astype(dtype)
     # Small vectors: aligning their chunks with X's rows is cheap, and needed because
     # each task reads the X, y and weight chunks of the same rows.
     return values if values.chunks[0] == X.chunks[0] else values.rechunk((X.chunks[0],))
@@ -714,18 +756,13 @@ def _chunk_checks(estimator_class, X, y, sample_weight):
     )
 
 
-def _indicator(y, classes, one_column, dtype):
-    """The indicator matrix of ``BaseClassifier._targets`` for a chunk of labels."""
-    encoded = np.searchsorted(classes, y)
-    if one_column:
-        return (encoded == 1).astype(dtype)[:, None]
-    Y = np.zeros((encoded.size, classes.size), dtype=dtype)
-    Y[np.arange(encoded.size), encoded] = 1
-    return Y
+def _indicator(y, targets, classes, dtype):
+    """The indicator matrix of a chunk of labels, by the in-memory ``targets``."""
+    return targets(np.searchsorted(classes, y), classes.size, dtype)
 
 
 def _class_weighted(sample_weight, y, classes, per_class):
-    return sample_weight * per_class[np.searchsorted(classes, y)].astype(sample_weight.dtype)
+    return sample_weight * per_class[np.searchsorted(classes, y)]
 
 
 def prepare_fit(estimator, X, y, sample_weight):
@@ -748,20 +785,23 @@ def prepare_fit(estimator, X, y, sample_weight):
             "yourself, or fit in memory."
         )
     y = _aligned_vector(y, X, da, "y")
+    # Weights are validated and combined in float64 whatever X's dtype, as in memory:
+    # the objective scales them before casting them to X's dtype, so weights beyond
+    # float32's range (or below its smallest number) are no reason to fail.
     if sample_weight is None:
         sample_weight = da.ones(
-            X.shape[0], chunks=(X.chunks[0],), dtype=X.dtype, name=_unique_name("ones")
+            X.shape[0], chunks=(X.chunks[0],), dtype=np.float64, name=_unique_name("ones")
         )
     elif isinstance(sample_weight, numbers.Real):
         sample_weight = da.full(
             X.shape[0],
-            sample_weight,
+            float(sample_weight),
             chunks=(X.chunks[0],),
-            dtype=X.dtype,
+            dtype=np.float64,
             name=_unique_name("full"),
         )
     else:
-        sample_weight = _aligned_vector(sample_weight, X, da, "sample_weight", X.dtype)
+        sample_weight = _aligned_vector(sample_weight, X, da, "sample_weight", np.float64)
     # Persisted once here, for the checks and for the objective, which keeps it.
     X = _aligned_chunks(X)
     X, y, sample_weight = dask.persist(X, y, sample_weight)
@@ -806,12 +846,14 @@ def prepare_fit(estimator, X, y, sample_weight):
     estimator.n_features_in_ = X.shape[1]
     if hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
-    one_column = estimator._head == "sigmoid" and classes.size == 2
-    n_outputs = 1 if one_column else classes.size
+    # The in-memory encoding (``BaseClassifier._targets``), chunk by chunk; on zero
+    # rows it tells the number of columns.
+    targets = estimator._targets
+    n_outputs = targets(np.zeros(0, dtype=np.intp), classes.size, X.dtype).shape[1]
     Y = y.map_blocks(
         _indicator,
+        targets,
         classes,
-        one_column,
         X.dtype,
         new_axis=1,
         chunks=(X.chunks[0], (n_outputs,)),
@@ -825,7 +867,7 @@ def prepare_fit(estimator, X, y, sample_weight):
             y,
             classes,
             per_class,
-            dtype=X.dtype,
+            dtype=np.float64,
             name=_unique_name("weights"),
         )
     return X, Y, sample_weight, classes

@@ -6,6 +6,31 @@ import pytest
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
+#: Modules whose tests all run on one pytest-xdist worker. tests/test_dask.py starts
+#: one LocalCluster for the module and fits its 36 cluster cases on it at once; split
+#: over two workers, each would start a cluster and fit all 36 (twice the CPU).
+ONE_WORKER_MODULES = ("tests/test_dask.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``-n N`` as with ``--dist load``, but each of ONE_WORKER_MODULES on one worker.
+
+    ``--dist loadgroup`` with an ``xdist_group`` mark would do it, but pytest-xdist 3.8
+    drops the groups under pytest 9.2 (pytest-xdist#1386). Here every other test is a
+    unit of its own, handed to whichever worker is free, as ``load`` does.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return OneWorkerModules(config, log)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _single_threaded_blas():

@@ -1,7 +1,8 @@
 """Fitting and predicting on Dask arrays, and hyper-parameter searches on a Dask cluster.
 
 The fits and searches run on one 2-worker ``LocalCluster`` (processes on loopback),
-started once for the module and closed at its end. The maths of the distributed
+started once for the module and closed at its end (tests/conftest.py keeps the module
+on one pytest-xdist worker, so one cluster). The maths of the distributed
 objectives (value, gradient, Hessian products against the in-memory objectives)
 and the input validation run on Dask's synchronous scheduler: they exercise the
 same chunk functions, without the cluster's per-task latency.
@@ -15,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 pytest.importorskip("dask.array")
 distributed = pytest.importorskip("dask.distributed")
@@ -33,9 +35,6 @@ from sklearn_nn import (  # noqa: E402
 )
 from sklearn_nn._distributed import DaskLinearObjective, DaskTwoLayerObjective  # noqa: E402
 from sklearn_nn._objectives import LinearObjective, TwoLayerObjective  # noqa: E402
-
-# The whole module on one pytest-xdist worker (with --dist loadgroup): one cluster.
-pytestmark = pytest.mark.xdist_group("dask")
 
 SOLVERS = ["lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"]
 CHUNK_ROWS = 16  # 60 rows -> 4 chunks, the last one shorter
@@ -111,11 +110,9 @@ def test_linear_objective_equals_in_memory(problem):
         distributed_.hessp(theta, v), in_memory.hessp(theta, v), rtol=1e-12, atol=1e-14
     )
     np.testing.assert_allclose(distributed_.layer.mean, in_memory.layer.mean, rtol=1e-14)
-    # The in-memory objective divides s and λ by a power of two (an exact rescaling
-    # of J); the penalty's coefficient λ/S is what both must agree on.
-    assert distributed_.reg_lambda / distributed_.weight_sum == pytest.approx(
-        in_memory.reg_lambda / in_memory.weight_sum, rel=1e-15
-    )
+    # Both divide s and λ by the same power of two (an exact rescaling of J).
+    assert distributed_.reg_lambda == in_memory.reg_lambda
+    assert distributed_.weight_sum == pytest.approx(in_memory.weight_sum, rel=1e-15)
     W, b = in_memory.model_params(theta)
     np.testing.assert_allclose(distributed_.theta(W, b), theta, rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(
@@ -176,6 +173,51 @@ def test_float32_objective_stays_float32_and_matches():
 
 
 @pytest.mark.usefixtures("synchronous")
+@pytest.mark.parametrize("scale", [1e-50, 1e40, 1e300], ids=["tiny", "beyond-float32", "huge"])
+def test_extreme_weights_are_scaled_as_in_memory(scale):
+    # Weights outside float32's range are fine in memory (validated in float64,
+    # divided by a power of two near their maximum before the cast to X's dtype):
+    # the Dask path must neither refuse them nor overflow on them.
+    X, y, weights = make_data(3)
+    X32, weights = X.astype(np.float32), weights * scale
+    Y = indicator(y, "softmax", 3).astype(np.float32)
+    in_memory = LinearObjective(X32, Y, weights, 0.7, "softmax")
+    distributed_ = DaskLinearObjective(*chunked(X32, Y, weights), 0.7, "softmax")
+
+    np.testing.assert_array_equal(
+        distributed_.chunks.sample_weight.compute(), in_memory.sample_weight
+    )
+    assert distributed_.reg_lambda == in_memory.reg_lambda
+    theta = np.random.default_rng(4).normal(size=in_memory.n_params)
+    value, grad = distributed_.value_and_grad(theta)
+    expected_value, expected_grad = in_memory.value_and_grad(theta)
+    assert value == pytest.approx(expected_value, rel=1e-6)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-5, atol=1e-6)
+
+    with warnings.catch_warnings():
+        # J is resolved to ~1e-8 in float32: either fit may stop just above tol.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = SoftmaxClassifier().fit(X32, y, weights)
+        model = SoftmaxClassifier().fit(*chunked(X32, y, weights))
+    assert model.loss_ == pytest.approx(expected.loss_, rel=1e-6)
+    np.testing.assert_allclose(model.coef_, expected.coef_, atol=1e-3)
+
+
+@pytest.mark.usefixtures("synchronous")
+def test_chunks_without_rows_are_skipped():
+    # Row filters leave empty chunks; the heads (a max over the logits) need rows.
+    X, y, weights = make_data(3)
+    rows = ((20, 0, 20, 20),)
+    X_dask = da.from_array(X, chunks=(*rows, (3,)))
+    y_dask, w_dask = (da.from_array(a, chunks=rows) for a in (y, weights))
+    for model in [SoftmaxClassifier(tol=1e-8), TwoLayerMLPClassifier(3, random_state=0)]:
+        expected = clone(model).fit(X, y, weights)
+        model.fit(X_dask, y_dask, w_dask)
+        assert model.loss_ == pytest.approx(expected.loss_, abs=1e-12)
+        np.testing.assert_array_equal(model.predict(X_dask).compute(), expected.predict(X))
+
+
+@pytest.mark.usefixtures("synchronous")
 def test_fit_without_a_cluster_uses_dask_local_scheduler():
     X, y, weights = make_data(3)
     in_memory = SoftmaxClassifier(tol=1e-8).fit(X, y, weights)
@@ -231,7 +273,13 @@ INVALID_INPUTS = {
     "continuous y": (lambda X, y, w: (_rows(X), y + 0.5, w), "Unknown label type"),
     "negative weight": (lambda X, y, w: (_rows(X), y, -w), "non-negative"),
     "zero weights": (lambda X, y, w: (_rows(X), y, 0 * w), "zero for every sample"),
+    "sparse chunks": (
+        lambda X, y, w: (_rows(X).map_blocks(sparse.csr_matrix), y, w),
+        "must be NumPy arrays",
+    ),
     "NaN weight": (lambda X, y, w: (_rows(X), y, np.where(w > 2, np.nan, w)), "NaN or inf"),
+    "complex weights": (lambda X, y, w: (_rows(X), y, w + 1j), "Complex data"),
+    "string weights": (lambda X, y, w: (_rows(X), y, w.astype(str)), "real numbers"),
     "class without weight": (
         lambda X, y, w: (_rows(X), y, np.where(y == 1, 0.0, w)),
         "positive total weight",
@@ -306,11 +354,12 @@ def _fit_case(model_name, solver, weighted):
     # default tol: both fits take the same path (every evaluation agrees to
     # rounding), so they stop at the same iterate whatever the tolerance.
     if model_name == "network":
-        # Non-convex: compared after the same (at most 20) iterations from one start;
-        # test_network_after_20_iterations_on_cluster runs all 20 on a harder problem.
+        # Non-convex: compared after 20 iterations from one start. λ is small enough
+        # that lbfgs and cg are far from converged after 20; the other solvers
+        # converge in 9-13.
         X, y, weights = make_data(3, n_features=2)
         model = TwoLayerMLPClassifier(
-            2, reg_lambda=30.0, solver=solver, max_iter=20, random_state=0
+            2, reg_lambda=0.3, solver=solver, max_iter=20, random_state=0
         )
     else:
         model_class, n_classes = CONVEX[model_name]
@@ -367,29 +416,12 @@ def test_network_fit_on_cluster_follows_the_in_memory_path(cluster_fits, solver,
     fits = cluster_fits["network", solver, weighted]
     in_memory, on_dask = fits["in_memory"], fits["on_dask"]
 
+    # Converged, or stopped by max_iter=20 (lbfgs, cg), on the same path.
     assert on_dask.n_iter_ == in_memory.n_iter_ <= 20
-    for got, expected in zip(
-        on_dask.coefs_ + on_dask.intercepts_,
-        in_memory.coefs_ + in_memory.intercepts_,
-        strict=True,
-    ):
-        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
-
-
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_network_after_20_iterations_on_cluster(client, weighted):
-    # Far from converged after 20 iterations (λ small): the paths must still agree.
-    X, y, weights = make_data(3, n_features=2)
-    model = TwoLayerMLPClassifier(2, reg_lambda=0.3, max_iter=20, random_state=0)
-    weights = weights if weighted else None
-
-    with pytest.warns(ConvergenceWarning, match="did not converge in 20 iterations"):
-        in_memory = clone(model).fit(X, y, weights)
-    with pytest.warns(ConvergenceWarning, match="did not converge in 20 iterations"):
-        on_dask = model.fit(*chunked(X, y), None if weights is None else chunked(weights)[0])
-
-    assert on_dask.n_iter_ == in_memory.n_iter_ == 20
-    assert on_dask.loss_curve_ == pytest.approx(in_memory.loss_curve_, rel=1e-12)
+    if solver in {"lbfgs", "cg"}:
+        assert in_memory.n_iter_ == 20
+    # Rounding differences (~1e-16) grow along a non-convex path, slowly.
+    assert on_dask.loss_curve_ == pytest.approx(in_memory.loss_curve_, rel=1e-8)
     for got, expected in zip(
         on_dask.coefs_ + on_dask.intercepts_,
         in_memory.coefs_ + in_memory.intercepts_,
@@ -416,6 +448,23 @@ def test_predictions_on_cluster_are_lazy_dask_arrays_equal_to_in_memory(cluster_
             np.testing.assert_array_equal(fits["computed"][method], expected)
         else:
             np.testing.assert_allclose(fits["computed"][method], expected, rtol=0, atol=1e-6)
+
+
+def test_predictions_on_cluster_run_nothing_until_computed(client):
+    X, y, _ = make_data(3)
+    model = SoftmaxClassifier().fit(X, y)
+    X_dask = client.persist(chunked(X)[0])
+    distributed.wait(X_dask)
+
+    with distributed.get_task_stream(client) as before:
+        lazy = [getattr(model, method)(X_dask) for method in PREDICT_METHODS]
+    with distributed.get_task_stream(client) as during:
+        computed = dask.compute(*lazy)
+
+    assert not before.data, "a predict method computed on the cluster before being asked"
+    assert during.data
+    for method, result in zip(PREDICT_METHODS, computed, strict=True):
+        np.testing.assert_allclose(result, getattr(model, method)(X), rtol=1e-12, atol=0)
 
 
 def test_binary_decision_function_on_cluster_is_one_dimensional(client):
