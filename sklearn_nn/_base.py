@@ -103,17 +103,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         previous_classes = self._warm_start_state()
-        if is_dask_collection(X):
-            # Dask arrays: validated by Dask reductions, fitted by map-reduces over
-            # their row chunks (``_distributed``); the optimizer below is the same.
-            X_fit, Y_fit, weights_fit, classes = prepare_fit(self, X, y, sample_weight)
-            monitor = None
-        else:
-            X, y_encoded, classes, weights = self._prepare(X, y, sample_weight)
-            X_fit, y_fit, weights_fit, monitor = self._monitoring_split(X, y_encoded, weights)
-            Y_fit = self._targets(y_fit, classes.size, X.dtype)
-        objective = self._objective(X_fit, Y_fit, weights_fit)
-
+        objective, classes, monitor = self._build_objective(X, y, sample_weight)
         theta0 = None
         if previous_classes is not None and np.array_equal(previous_classes, classes):
             theta0 = self._fitted_params(objective)
@@ -128,7 +118,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             verbose=self.verbose,
             callback=self._optimizer_callback(objective, monitor),
-            single_precision=X_fit.dtype == np.float32,
+            single_precision=objective.dtype == np.float32,
             smooth=objective.smooth,
             hessp=objective.hessp,
         )
@@ -143,6 +133,23 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = loss
         self.loss_curve_ = outcome.loss_curve
         return self
+
+    def _build_objective(self, X, y, sample_weight):
+        """Validate the inputs of ``fit``; return its objective, classes and monitor.
+
+        The encoded labels and combined weights die with this frame: the objective
+        keeps what it needs (targets, weights scaled in X's dtype), and the
+        optimisation, where the peak memory of a fit lies, runs without them.
+        """
+        if is_dask_collection(X):
+            # Dask arrays: validated by Dask reductions, fitted by map-reduces over
+            # their row chunks (``_distributed``); the optimizer is the same.
+            X_fit, Y_fit, weights_fit, classes = prepare_fit(self, X, y, sample_weight)
+            return self._objective(X_fit, Y_fit, weights_fit), classes, None
+        X, y_encoded, classes, weights = self._prepare(X, y, sample_weight)
+        X_fit, y_fit, weights_fit, monitor = self._monitoring_split(X, y_encoded, weights)
+        Y_fit = self._targets(y_fit, classes.size, X.dtype)
+        return self._objective(X_fit, Y_fit, weights_fit), classes, monitor
 
     def _prepare(self, X, y, sample_weight):
         """Validate the inputs of ``fit``; return X, encoded y, classes and weights."""

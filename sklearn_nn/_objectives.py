@@ -160,13 +160,16 @@ def sigmoid_curvature(Z, sample_weight):
     Returns
     -------
     apply : callable
-        Maps an (n_samples, n_outputs) direction to its image, elementwise.
+        Maps an (n_samples, n_outputs) direction to its image, elementwise and in
+        place: the direction is overwritten (callers pass a fresh array).
     """
     # σ(z)(1 − σ(z)) = e/(1 + e)² with e = exp(−|z|): no cancellation, no overflow.
-    e = _exp_minus_abs(Z)
-    weights = e / (1 + e) ** 2
+    weights = _exp_minus_abs(Z)
+    denominator = weights + 1
+    denominator *= denominator
+    weights /= denominator
     weights *= sample_weight[:, None]
-    return lambda dZ: weights * dZ
+    return lambda dZ: np.multiply(dZ, weights, out=dZ)
 
 
 def softmax_curvature(Z, sample_weight):
@@ -182,15 +185,16 @@ def softmax_curvature(Z, sample_weight):
     Returns
     -------
     apply : callable
-        Maps an (n_samples, n_classes) direction to its image.
+        Maps an (n_samples, n_classes) direction to its image, in place: the
+        direction is overwritten (callers pass a fresh array).
     """
     P, _ = _softmax_and_log_norm(Z)
 
     def apply(dZ):
-        PdZ = P * dZ
-        PdZ -= P * _row_sums(PdZ)[:, None]
-        PdZ *= sample_weight[:, None]
-        return PdZ
+        dZ *= P
+        dZ -= P * _row_sums(dZ)[:, None]
+        dZ *= sample_weight[:, None]
+        return dZ
 
     return apply
 
@@ -359,6 +363,7 @@ class LinearObjective:
         )
         self.head = HEADS[head]
         self.layer = CentredAffine(X, self.sample_weight)
+        self.dtype = X.dtype
         self.n_features = X.shape[1]
         self.n_outputs = Y.shape[1]
 
@@ -393,7 +398,7 @@ class LinearObjective:
         the logits exist only block by block.
         """
         W, c = self.unpack(theta)
-        dtype = self.layer.X.dtype
+        dtype = self.dtype
         W_x = W.astype(dtype, copy=False)
         b_x = self.layer.intercepts(W, c).astype(dtype, copy=False)
         grad = np.zeros_like(theta)
@@ -563,6 +568,7 @@ class TwoLayerObjective:
         self.first_derivative, self.second_derivative = DERIVATIVES[activation]
         self.hessian = hessian
         self.layer = CentredAffine(X, self.sample_weight)
+        self.dtype = X.dtype
         d, k = X.shape[1], Y.shape[1]
         self.shapes = [(d, n_hidden), (n_hidden,), (n_hidden, k), (k,)]
         self._bounds = np.cumsum([0] + [int(np.prod(shape)) for shape in self.shapes])
