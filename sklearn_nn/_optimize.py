@@ -291,12 +291,14 @@ def minimize(
         # line search fails while J still falls; restarting from the last iterate is
         # the standard remedy. A segment that lowered J by no more than rounding ends it.
         stalled = _no_progress(start_loss, state["loss"])
-        if stalled and state["grad_norm"] > tol and len(loss_curve) < max_iter:
+        if smooth and stalled and state["grad_norm"] > tol and len(loss_curve) < max_iter:
             # A restarted solver found no decrease either, yet ∇J is not small:
             # TNC's finite-difference curvature, say, can keep proposing a step its
             # line search rejects (tanh networks from ~1.5 % of random starts). A
             # plain gradient step with backtracking decreases J wherever J is
-            # smooth; from its iterate the solver gets another chance.
+            # smooth; from its iterate the solver gets another chance. (At the kinks
+            # of a piecewise-smooth J it only buys tiny steps, each followed by a
+            # stalling restart: CG on the ReLU spiral made 67 of them.)
             stepped = _gradient_step(objective, state["theta"])
             if stepped is not None:
                 try:

@@ -27,7 +27,7 @@ ESTIMATORS = [
 # random_state=0: the checks that do not call set_random_state would otherwise draw a
 # fresh start on every run, and the suite would not be reproducible. From random
 # starts on the checks' 16-sample data, ReLU + lbfgs stops on a kink (with a
-# ConvergenceWarning, an error here) from ~3 % of them: a known limit of smooth
+# ConvergenceWarning, an error here) from ~2-3 % of them: a known limit of smooth
 # solvers on a piecewise-smooth J (user guide, section 7).
 NETWORKS = [
     TwoLayerMLPClassifier(random_state=0, **params)
