@@ -284,9 +284,21 @@ class CentredAffine:
 
     def backward(self, delta, grad_W, grad_c):
         """Write ∂/∂W and ∂/∂c of Σ delta ⊙ (X W + b) into the given arrays."""
-        grad_c[:] = delta.sum(axis=0, dtype=np.float64)
+        self.backward_by_blocks(lambda block: delta[block], grad_W, grad_c)
+
+    def backward_by_blocks(self, delta_of, grad_W, grad_c):
+        """As :meth:`backward`, with delta made block by block by ``delta_of(block)``.
+
+        Each block of delta meets its rows of X while they are in cache, and the
+        whole delta never needs to exist.
+        """
+        grad_W[:] = 0
+        grad_c[:] = 0
+        for block in self.row_blocks():
+            delta = delta_of(block)
+            grad_c += delta.sum(axis=0, dtype=np.float64)
+            grad_W += self.rows(block).T @ delta
         # ∂(XW + b)/∂W = X − 1μᵀ: the centring is a rank-one term, X is not copied.
-        grad_W[:] = self.X.T @ delta
         grad_W -= np.outer(self.mean, grad_c)
 
 
@@ -450,6 +462,7 @@ class LinearObjective:
         key = theta.tobytes()
         cached_key, curvature = getattr(self, "_last_curvature", (None, None))
         if cached_key != key:
+            self._last_curvature = (None, None)  # freed before the new one is built
             curvature = self.head.curvature(self.logits(theta), self.sample_weight)
             self._last_curvature = (key, curvature)
         return curvature
@@ -552,10 +565,22 @@ class TwoLayerObjective:
         H, the number of hidden units.
     hessian : {"exact", "gauss-newton"}, default="exact"
         Which curvature ``hessp`` multiplies by.
+    keep_forward : bool, default=True
+        Keep the forward pass of the last θ (A, Z and G: n·(H + 2k) numbers) for
+        ``hessp`` at θ. First-order fits pass False and save that memory.
     """
 
     def __init__(
-        self, X, Y, sample_weight, reg_lambda, head, activation, n_hidden, hessian="exact"
+        self,
+        X,
+        Y,
+        sample_weight,
+        reg_lambda,
+        head,
+        activation,
+        n_hidden,
+        hessian="exact",
+        keep_forward=True,
     ):
         # ReLU makes J piecewise smooth: its minima may lie on kinks.
         self.smooth = activation != "relu"
@@ -567,6 +592,7 @@ class TwoLayerObjective:
         self.activation = ACTIVATIONS[activation]
         self.first_derivative, self.second_derivative = DERIVATIVES[activation]
         self.hessian = hessian
+        self.keep_forward = keep_forward
         self.layer = CentredAffine(X, self.sample_weight)
         self.dtype = X.dtype
         d, k = X.shape[1], Y.shape[1]
@@ -622,6 +648,8 @@ class TwoLayerObjective:
         key = theta.tobytes()
         if self._cache[0] == key:
             return self._cache[1]
+        # Released before the new pass allocates: the two states never coexist.
+        self._cache = (None, None)
         W1, c1, W2, c2 = self.unpack(theta)
         A = self._hidden(W1, c1)
         mean_hidden = self._mean_hidden(A)
@@ -629,7 +657,8 @@ class TwoLayerObjective:
         Z += (c2 - mean_hidden @ W2).astype(A.dtype, copy=False)
         loss, G = self.head.loss_and_grad(Z, self.Y, self.sample_weight)
         state = _ForwardState(A, mean_hidden, Z, loss, G)
-        self._cache = (key, state)
+        if self.keep_forward:
+            self._cache = (key, state)
         return state
 
     def _backward(self, state, W2, G, out):
@@ -638,19 +667,29 @@ class TwoLayerObjective:
         out_c2[:] = G.sum(axis=0, dtype=np.float64)
         out_W2[:] = state.A.T @ G
         out_W2 -= np.outer(state.mean_hidden, out_c2)
-        dA = self._through_output_layer(G, out_c2, W2)
-        dA *= self.first_derivative(state.A)
-        self.layer.backward(dA, out_W1, out_c1)
+        # Δ = ∂/∂A ⊙ f'(a) block by block: neither ∂/∂A nor Δ (n × H each) exists whole.
+        centred = self._centred_output_gradient(G, out_c2)
+        W2_t = W2.astype(G.dtype, copy=False).T
 
-    def _through_output_layer(self, G, G_sum, W2):
-        """∂/∂A of Σ G ⊙ ((A − 1ā) W2): (G − s gᵀ/S) W2ᵀ, the rank-one term through ā.
+        def delta_of(block):
+            delta = centred[block] @ W2_t
+            delta *= self.first_derivative(state.A[block])
+            return delta
+
+        self.layer.backward_by_blocks(delta_of, out_W1, out_c1)
+
+    def _centred_output_gradient(self, G, G_sum):
+        """G − s gᵀ/S: ∂/∂A of Σ G ⊙ ((A − 1ā) W2) is this times W2ᵀ (the term through ā).
 
         The rank-one term is subtracted from G (n × k) rather than from the product
         (n × H): fewer entries to touch whenever k < H.
         """
         centred = np.outer(self.sample_weight, (G_sum / self.weight_sum).astype(G.dtype))
-        np.subtract(G, centred, out=centred)
-        return centred @ W2.astype(G.dtype, copy=False).T
+        return np.subtract(G, centred, out=centred)
+
+    def _through_output_layer(self, G, G_sum, W2):
+        """∂/∂A of Σ G ⊙ ((A − 1ā) W2): (G − s gᵀ/S) W2ᵀ, the rank-one term through ā."""
+        return self._centred_output_gradient(G, G_sum) @ W2.astype(G.dtype, copy=False).T
 
     def _add_penalty_gradient(self, theta, out):
         W1, _, W2, _ = self.unpack(theta)

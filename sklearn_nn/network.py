@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BaseClassifier
 from ._distributed import DaskTwoLayerObjective, is_dask_collection
 from ._objectives import ACTIVATIONS, HEADS, TwoLayerObjective
-from ._optimize import StopTraining
+from ._optimize import SECOND_ORDER, StopTraining
 
 
 class TwoLayerMLPClassifier(BaseClassifier):
@@ -186,16 +186,15 @@ class TwoLayerMLPClassifier(BaseClassifier):
         return self.output
 
     def _objective(self, X, Y, weights):
-        objective_class = DaskTwoLayerObjective if is_dask_collection(X) else TwoLayerObjective
-        return objective_class(
-            X,
-            Y,
-            weights,
-            self.reg_lambda,
-            self.output,
-            self.activation,
+        args = (X, Y, weights, self.reg_lambda, self.output, self.activation)
+        if is_dask_collection(X):
+            return DaskTwoLayerObjective(*args, self.hidden_layer_size, hessian=self.hessian)
+        # Only Hessian products reuse the forward pass of the last θ.
+        return TwoLayerObjective(
+            *args,
             self.hidden_layer_size,
             hessian=self.hessian,
+            keep_forward=self.solver in SECOND_ORDER,
         )
 
     def _initial_params(self, objective):

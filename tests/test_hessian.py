@@ -415,8 +415,15 @@ def counting_view(X):
 COST_CASES = {
     "logistic-binary": (RegLogisticClassifier(reg_lambda=1.0), 2),
     "softmax": (SoftmaxClassifier(reg_lambda=1.0), 3),
-    "network-exact": (TwoLayerMLPClassifier(5, activation="tanh", reg_lambda=1.0), 3),
-    "network-gauss-newton": (TwoLayerMLPClassifier(5, hessian="gauss-newton"), 3),
+    # A second-order solver: only its fits keep the forward pass for hessp.
+    "network-exact": (
+        TwoLayerMLPClassifier(5, activation="tanh", reg_lambda=1.0, solver="trust-ncg"),
+        3,
+    ),
+    "network-gauss-newton": (
+        TwoLayerMLPClassifier(5, hessian="gauss-newton", solver="newton-cg"),
+        3,
+    ),
 }
 
 
@@ -455,10 +462,11 @@ def test_network_products_go_through_the_first_layer_once_each_way(monkeypatch, 
     # The same count by another route: each forward / backward of the first layer is
     # one product with X (dense or sparse).
     X, y, sample_weight = small_problem()
-    net = TwoLayerMLPClassifier(5, hessian=hessian)
+    net = TwoLayerMLPClassifier(5, hessian=hessian, solver="trust-krylov")
     objective, theta = objective_at(net, sp.csr_matrix(X), y, sample_weight)
     calls = []
-    for name in ("forward", "backward"):
+    # backward() goes through backward_by_blocks(), as the network's gradient does.
+    for name in ("forward", "backward_by_blocks"):
         original = getattr(CentredAffine, name)
 
         def counted(self, *args, _name=name, _original=original):
@@ -468,10 +476,10 @@ def test_network_products_go_through_the_first_layer_once_each_way(monkeypatch, 
         monkeypatch.setattr(CentredAffine, name, counted)
 
     objective.value_and_grad(theta)
-    assert calls == ["forward", "backward"]
+    assert calls == ["forward", "backward_by_blocks"]
     calls.clear()
     objective.hessp(theta, np.ones_like(theta))
-    assert calls == ["forward", "backward"]
+    assert calls == ["forward", "backward_by_blocks"]
 
 
 # -------------------------------------------- 4. same optimum as lbfgs and scikit-learn
@@ -680,7 +688,7 @@ def test_network_on_digits_trust_ncg_matches_lbfgs_accuracy(monkeypatch):
             return _original(self, *args)
 
         monkeypatch.setattr(TwoLayerObjective, name, counted)
-    for name in ("forward", "backward"):
+    for name in ("forward", "backward_by_blocks"):
         original = getattr(CentredAffine, name)
 
         def counted_pass(self, *args, _original=original):
