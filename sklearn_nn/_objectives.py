@@ -209,7 +209,10 @@ def scaled_weights(sample_weight, reg_lambda, dtype):
     """
     sample_weight = np.asarray(sample_weight, dtype=np.float64)
     _, exponent = np.frexp(sample_weight.max())
-    sample_weight = np.ldexp(sample_weight, -exponent).astype(dtype, copy=False)
+    # Scaled in float64 and written in ``dtype`` in one pass, no float64 temporary.
+    scaled = np.empty(sample_weight.shape, dtype=dtype)
+    np.ldexp(sample_weight, -exponent, out=scaled, casting="same_kind")
+    sample_weight = scaled
     weight_sum = float(np.sum(sample_weight, dtype=np.float64))
     return sample_weight, weight_sum, float(np.ldexp(float(reg_lambda), -int(exponent)))
 
@@ -357,7 +360,7 @@ class LinearObjective:
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data.
     Y : ndarray of shape (n_samples, n_outputs)
-        Target indicator matrix in X's dtype.
+        Target indicator matrix (0/1 in any real dtype; ``fit`` passes uint8).
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights with a positive sum.
     reg_lambda : float
@@ -552,7 +555,7 @@ class TwoLayerObjective:
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data.
     Y : ndarray of shape (n_samples, n_outputs)
-        Target indicator matrix in X's dtype.
+        Target indicator matrix (0/1 in any real dtype; ``fit`` passes uint8).
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights with a positive sum.
     reg_lambda : float
