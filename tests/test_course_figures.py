@@ -1,9 +1,8 @@
 """The course's reference figures on ex2data2 (DESIGN.md §6), reproduced end to end."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import course_data_file
 from scipy.special import log_expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -13,15 +12,12 @@ from sklearn.preprocessing import PolynomialFeatures
 from sklearn_nn import RegLogisticClassifier
 from sklearn_nn._objectives import LinearObjective
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ex2data2.txt"
 SOLVERS = ["lbfgs", "tnc", "cg"]
 
 
 @pytest.fixture(scope="module")
 def microchips():
-    if not DATA.exists():
-        pytest.skip(f"course data set not found at {DATA} (it lives outside the repository)")
-    data = np.loadtxt(DATA, delimiter=",")
+    data = np.loadtxt(course_data_file(), delimiter=",")
     assert data.shape == (118, 3)
     return data[:, :2], data[:, 2].astype(int)
 

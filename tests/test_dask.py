@@ -14,27 +14,24 @@ import subprocess
 import sys
 import warnings
 
+import dask
+import dask.array as da
+import dask.distributed as distributed
+import joblib
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
-pytest.importorskip("dask.array")
-distributed = pytest.importorskip("dask.distributed")
-
-import dask  # noqa: E402
-import dask.array as da  # noqa: E402
-import joblib  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV  # noqa: E402
-
-from sklearn_nn import (  # noqa: E402
+from sklearn_nn import (
     RegLogisticClassifier,
     SoftmaxClassifier,
     TwoLayerMLPClassifier,
 )
-from sklearn_nn._distributed import DaskLinearObjective, DaskTwoLayerObjective  # noqa: E402
-from sklearn_nn._objectives import LinearObjective, TwoLayerObjective  # noqa: E402
+from sklearn_nn._distributed import DaskLinearObjective, DaskTwoLayerObjective
+from sklearn_nn._objectives import LinearObjective, TwoLayerObjective
 
 SOLVERS = ["lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"]
 CHUNK_ROWS = 16  # 60 rows -> 4 chunks, the last one shorter

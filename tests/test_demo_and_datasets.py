@@ -4,18 +4,16 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import course_data_file
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
 from sklearn_nn._demo import main
 from sklearn_nn.datasets import make_microchips, make_spiral
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 # ------------------------------------------------------------------ spiral
@@ -223,9 +221,7 @@ def test_demo_runs_end_to_end(capsys):
 
 
 def test_demo_with_course_data_file(capsys):
-    path = SHARED_DATA / "ex2data2.txt"
-    if not path.is_file():
-        pytest.skip(f"course data file not found at {path}")
+    path = course_data_file()
     assert main(["demo", "--no-figures", "--data", str(path)]) == 0
     output = capsys.readouterr().out
     rows = _lambda_rows(output, str(path))

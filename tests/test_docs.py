@@ -16,6 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from numpydoc.validate import validate
 
 import sklearn_nn
 import sklearn_nn.datasets
@@ -87,7 +88,6 @@ def test_docstring_passes_numpydoc_validation(name, is_method):
     # The checks of docs/conf.py, plus the ones Sphinx cannot apply by object type
     # (scikit-learn's rule, sklearn/tests/test_docstrings.py): an extended summary,
     # See Also and Examples for every public class and function, not for methods.
-    validate = pytest.importorskip("numpydoc.validate").validate
     ignored = {"RT02"} | ({"ES01", "SA01", "EX01"} if is_method else set())
     errors = [f"{code}: {message}" for code, message in validate(name)["errors"]]
     errors = [error for error in errors if error[:4] not in ignored]
@@ -107,7 +107,6 @@ def _copy_sources(destination):
 def test_docs_build_with_warnings_as_errors(tmp_path):
     # A copy, so that the gallery pages this build writes without figures never mix
     # with those of `make docs` in docs/.
-    pytest.importorskip("sphinx")
     _copy_sources(tmp_path)
     html = tmp_path / "html"
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
@@ -161,7 +160,6 @@ def _check_legible(script, figure):
 
 @pytest.mark.parametrize("script", GALLERY_SCRIPTS, ids=lambda path: path.name)
 def test_gallery_example_runs_and_draws_legible_figures(script, tmp_path):
-    pytest.importorskip("matplotlib")
     started = time.perf_counter()
     [(_, pngs, _)] = _demo.render_examples([script], tmp_path, check_figure=_check_legible)
     seconds = time.perf_counter() - started
@@ -182,7 +180,6 @@ def test_gallery_has_the_examples_of_the_issue():
 
 # ---------------------------------------------------------------- the demo
 def test_demo_figures_section_names_its_folder(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("matplotlib")
     examples = tmp_path / "examples"
     examples.mkdir()
     (examples / "plot_tiny.py").write_text(
