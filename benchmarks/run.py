@@ -369,16 +369,7 @@ class Bench:
         if theirs is not None:
             functions["sklearn"] = theirs
         times = measure.interleaved(functions, budget_seconds=self.args.floor_seconds)
-        floor = _floor_times(times)
-        return Floor(
-            products=f"X·W ({n}×{d}·{d}×{k}) + Xᵀ·G ({d}×{n}·{n}×{k})",
-            floor_ms=1e3 * statistics.median(floor),
-            ours_ms=1e3 * statistics.median(times["ours"]),
-            ours_ratio=measure.median_ratio(times["ours"], floor),
-            sklearn_ms=1e3 * statistics.median(times["sklearn"]) if theirs else None,
-            sklearn_ratio=measure.median_ratio(times["sklearn"], floor) if theirs else None,
-            rounds=len(floor),
-        )
+        return _floor_row(f"X·W ({n}×{d}·{d}×{k}) + Xᵀ·G ({d}×{n}·{n}×{k})", times)
 
     # ------------------------------------------------------------ network row
     def network_row(self, workload, data, dtype):
@@ -443,16 +434,7 @@ class Bench:
             {**_floors(X, W1, delta), "ours": _fresh_theta_evaluation(objective, theta)},
             budget_seconds=self.args.floor_seconds,
         )
-        floor = _floor_times(times)
-        return Floor(
-            products=f"X·W1 ({n}×{d}·{d}×{h}) + Xᵀ·Δ ({d}×{n}·{n}×{h})",
-            floor_ms=1e3 * statistics.median(floor),
-            ours_ms=1e3 * statistics.median(times["ours"]),
-            ours_ratio=measure.median_ratio(times["ours"], floor),
-            sklearn_ms=None,
-            sklearn_ratio=None,
-            rounds=len(floor),
-        )
+        return _floor_row(f"X·W1 ({n}×{d}·{d}×{h}) + Xᵀ·Δ ({d}×{n}·{n}×{h})", times)
 
     # ------------------------------------------------------------- digits row
     def digits_row(self, workload):
@@ -542,6 +524,21 @@ def _floors(X, W, G):
             np.add(backward, partial, out=backward)
 
     return {"floor plain": plain, "floor blocked": blocked}
+
+
+def _floor_row(products, times):
+    """The Floor row of interleaved ``times`` (ours, the two floors, scikit-learn's if timed)."""
+    floor = _floor_times(times)
+    theirs = times.get("sklearn")
+    return Floor(
+        products=products,
+        floor_ms=1e3 * statistics.median(floor),
+        ours_ms=1e3 * statistics.median(times["ours"]),
+        ours_ratio=measure.median_ratio(times["ours"], floor),
+        sklearn_ms=1e3 * statistics.median(theirs) if theirs else None,
+        sklearn_ratio=measure.median_ratio(theirs, floor) if theirs else None,
+        rounds=len(floor),
+    )
 
 
 def _floor_times(times):

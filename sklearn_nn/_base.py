@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._distributed import DaskLinearObjective, is_dask_collection, predict_blocks, prepare_fit
-from ._objectives import LinearObjective
+from ._objectives import LinearObjective, largest_magnitude
 from ._optimize import SOLVERS, minimize
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -158,8 +158,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         """Validate the inputs of ``fit``; return X, encoded y, classes and weights."""
         self._validate_params()
         X, y = _validate_finite(self, X, y)
-        # max and −min: two passes, no |X| temporary the size of X.
-        self._check_magnitude(max(X.max(), -X.min()), X.dtype)
+        self._check_magnitude(largest_magnitude(X), X.dtype)
         classes, y_encoded = self._encode_labels(y)
         if classes.size < 2:
             raise ValueError(
@@ -289,7 +288,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             # than those of the training data.
             raise ValueError(
                 f"The logits overflow {Z.dtype} on this X (features of magnitude up "
-                f"to {float(max(X.max(), -X.min())):.3g}). {_scaling_advice(Z.dtype)}"
+                f"to {largest_magnitude(X):.3g}). {_scaling_advice(Z.dtype)}"
             )
         return Z
 

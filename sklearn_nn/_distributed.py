@@ -40,7 +40,11 @@ from ._objectives import (
     CentredAffine,
     LinearObjective,
     TwoLayerObjective,
+    largest_magnitude,
     linear_data_terms,
+    row_slices,
+    scale_weights,
+    weight_exponent,
 )
 
 __all__ = ["DaskLinearObjective", "DaskTwoLayerObjective", "is_dask_collection"]
@@ -234,10 +238,6 @@ def _weighted_column_sums(X, sample_weight):
     return np.ravel(X.T @ sample_weight), np.sum(sample_weight, dtype=np.float64)
 
 
-def _scale_block(sample_weight, exponent, dtype):
-    return np.ldexp(np.asarray(sample_weight, dtype=np.float64), -exponent).astype(dtype)
-
-
 def _scaled_chunks(X, Y, sample_weight, reg_lambda):
     """Persisted chunks of X, Y and the weights, and λ, scaled as in memory.
 
@@ -247,11 +247,11 @@ def _scaled_chunks(X, Y, sample_weight, reg_lambda):
     data. Here max(s) is one reduction, and each chunk of s is scaled in float64 and
     cast to X's dtype on its worker, giving the in-memory objective's weights exactly.
     """
-    _, exponent = np.frexp(float(sample_weight.max().compute()))
+    exponent = weight_exponent(sample_weight.max().compute())
     scaled = sample_weight.map_blocks(
-        _scale_block, int(exponent), X.dtype, dtype=X.dtype, name=_unique_name("weights")
+        scale_weights, exponent, X.dtype, dtype=X.dtype, name=_unique_name("weights")
     )
-    return _Chunks(X, Y, scaled), float(np.ldexp(float(reg_lambda), -int(exponent)))
+    return _Chunks(X, Y, scaled), float(np.ldexp(float(reg_lambda), -exponent))
 
 
 def _centring(chunks):
@@ -267,16 +267,10 @@ def _as_dtype(array, dtype):
 
 
 # ------------------------------------------------------------ linear models
-def _row_blocks(n_rows, n_features, itemsize):
-    """Row slices of about ``CentredAffine.BLOCK_BYTES``, as the in-memory loop uses."""
-    rows = max(256, CentredAffine.BLOCK_BYTES // max(1, n_features * itemsize))
-    return [slice(start, start + rows) for start in range(0, n_rows, rows)]
-
-
 def _linear_terms(X, Y, s, W, b, head):
     """Σ s ℓ, Xᵀ G and Σ G of a chunk, block by block so that X is read once."""
     loss, grad_W, grad_b = 0.0, np.zeros(W.shape), np.zeros(W.shape[1])
-    for block in _row_blocks(X.shape[0], X.shape[1], X.itemsize):
+    for block in row_slices(*X.shape, X.itemsize):
         block_loss, block_grad_W, block_grad_b = linear_data_terms(
             X[block], Y[block], s[block], W, b, head
         )
@@ -289,7 +283,7 @@ def _linear_terms(X, Y, s, W, b, head):
 def _linear_curvature(X, s, W, b, head):
     """The head's curvature at the chunk's logits, one map ``dZ ↦ C dZ`` per row block."""
     curvature = []
-    for block in _row_blocks(X.shape[0], X.shape[1], X.itemsize):
+    for block in row_slices(*X.shape, X.itemsize):
         Z = np.asarray(X[block] @ W)
         Z += b
         curvature.append(head.curvature(Z, s[block]))
@@ -299,7 +293,7 @@ def _linear_curvature(X, s, W, b, head):
 def _linear_hessp_terms(X, curvature, V, v_b):
     """Xᵀ U and Σ U of a chunk, U = C (X V + v_b), block by block."""
     grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
-    blocks = _row_blocks(X.shape[0], X.shape[1], X.itemsize)
+    blocks = row_slices(*X.shape, X.itemsize)
     for block, block_curvature in zip(blocks, curvature, strict=True):
         U = np.asarray(X[block] @ V)
         U += v_b
@@ -747,7 +741,7 @@ def _chunk_checks(estimator_class, X, y, sample_weight):
     """What ``fit`` checks, on one chunk: magnitudes, weight range, labels, class totals."""
     labels, inverse = estimator_class._encode_labels(y)
     return (
-        max(float(X.max(initial=0)), -float(X.min(initial=0))),
+        largest_magnitude(X),
         bool(np.isfinite(sample_weight).all()),
         float(np.min(sample_weight, initial=np.inf)),
         float(np.max(sample_weight, initial=-np.inf)),

@@ -199,6 +199,22 @@ def softmax_curvature(Z, sample_weight):
     return apply
 
 
+def weight_exponent(largest_weight):
+    """Return e with largest_weight / 2**e in [0.5, 1), the power of two for the weights."""
+    return int(np.frexp(float(largest_weight))[1])
+
+
+def scale_weights(sample_weight, exponent, dtype):
+    """Return s / 2**exponent in ``dtype``.
+
+    Scaled in float64 and written in ``dtype`` in one pass, without a float64
+    temporary; exact, a power of two only shifts exponents.
+    """
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    scaled = np.empty(sample_weight.shape, dtype=dtype)
+    return np.ldexp(sample_weight, -exponent, out=scaled, casting="same_kind")
+
+
 def scaled_weights(sample_weight, reg_lambda, dtype):
     """Return s, S = Σ s and λ, all divided by the power of two nearest max(s).
 
@@ -208,13 +224,10 @@ def scaled_weights(sample_weight, reg_lambda, dtype):
     they are scaled in float64, then cast to ``dtype``).
     """
     sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    _, exponent = np.frexp(sample_weight.max())
-    # Scaled in float64 and written in ``dtype`` in one pass, no float64 temporary.
-    scaled = np.empty(sample_weight.shape, dtype=dtype)
-    np.ldexp(sample_weight, -exponent, out=scaled, casting="same_kind")
-    sample_weight = scaled
-    weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-    return sample_weight, weight_sum, float(np.ldexp(float(reg_lambda), -int(exponent)))
+    exponent = weight_exponent(sample_weight.max())
+    scaled = scale_weights(sample_weight, exponent, dtype)
+    weight_sum = float(np.sum(scaled, dtype=np.float64))
+    return scaled, weight_sum, float(np.ldexp(float(reg_lambda), -exponent))
 
 
 class Head(NamedTuple):
@@ -228,6 +241,34 @@ HEADS = {
     "sigmoid": Head(sigmoid_head, sigmoid_curvature),
     "softmax": Head(softmax_head, softmax_curvature),
 }
+
+
+#: Bytes of X per row block: small enough that a block read by one operation is
+#: still in cache for the next, so a sequence of them reads X from memory once.
+BLOCK_BYTES = 2**21
+
+
+def row_slices(n_rows, n_features, itemsize):
+    """Slices of consecutive rows holding about ``BLOCK_BYTES`` of a dense array."""
+    rows = max(256, BLOCK_BYTES // max(1, n_features * itemsize))
+    return [slice(start, start + rows) for start in range(0, n_rows, rows)]
+
+
+def largest_magnitude(X):
+    """Return max |x| over X (NaN if X holds one), reading dense X from memory once.
+
+    Each row block serves both its max and its min while it is in cache; no |X|
+    temporary the size of X is made.
+    """
+    if sparse.issparse(X):
+        X = X.data
+    if X.size == 0:
+        return 0.0
+    if X.ndim == 1:
+        return max(float(X.max()), -float(X.min()))
+    return float(
+        np.max([max(X[rows].max(), -X[rows].min()) for rows in row_slices(*X.shape, X.itemsize)])
+    )
 
 
 class CentredAffine:
@@ -247,10 +288,6 @@ class CentredAffine:
         Weights defining the mean μ.
     """
 
-    #: Bytes of X per row block: small enough that a block read by X_b W is still
-    #: in cache for X_bᵀ G_b, so an evaluation reads X from memory once, not twice.
-    BLOCK_BYTES = 2**21
-
     def __init__(self, X, sample_weight):
         self.X = X
         self.mean = np.ravel(X.T @ sample_weight).astype(np.float64)
@@ -258,11 +295,9 @@ class CentredAffine:
 
     def row_blocks(self):
         """Slices of rows to process together; one for sparse X (slicing CSR copies)."""
-        n_samples, n_features = self.X.shape
         if sparse.issparse(self.X):
-            return [slice(0, n_samples)]
-        rows = max(256, self.BLOCK_BYTES // max(1, n_features * self.X.itemsize))
-        return [slice(start, start + rows) for start in range(0, n_samples, rows)]
+            return [slice(0, self.X.shape[0])]
+        return row_slices(*self.X.shape, self.X.itemsize)
 
     def rows(self, block):
         """The rows of X in ``block`` (X itself when the block is all of it)."""
