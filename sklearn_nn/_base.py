@@ -121,6 +121,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             single_precision=objective.dtype == np.float32,
             smooth=objective.smooth,
             hessp=objective.hessp,
+            coordinates=objective.whitening(),
         )
         theta, loss = outcome.x, outcome.loss
         if monitor is not None and monitor.best_theta is not None:

@@ -40,11 +40,14 @@ from ._objectives import (
     CentredAffine,
     LinearObjective,
     TwoLayerObjective,
+    Whitening,
+    covariance_terms,
     largest_magnitude,
     linear_data_terms,
     row_slices,
     scale_weights,
     weight_exponent,
+    whitening_step,
 )
 
 __all__ = ["DaskLinearObjective", "DaskTwoLayerObjective", "is_dask_collection"]
@@ -150,11 +153,14 @@ class _Chunks:
         # (a max over Z) are undefined on zero rows: they get no task.
         filled = [i for i, n_rows in enumerate(X.chunks[0]) if n_rows]
         chunks = [[column[i] for i in filled] for column in chunks]
+        # Each chunk's first row in X, a plain number sent with the tasks that need it.
+        first_rows = np.concatenate([[0], np.cumsum(X.chunks[0])])
+        chunks.append([int(first_rows[i]) for i in filled])
         if self.client is None:
             self.groups = [[i] for i in range(len(filled))]
         else:
             self.groups = self._groups_by_worker(chunks[0])
-        self.X_chunks, self.Y_chunks, self.weight_chunks = (
+        self.X_chunks, self.Y_chunks, self.weight_chunks, self.first_rows = (
             [[column[i] for i in group] for group in self.groups] for column in chunks
         )
         # Keys unique to this objective (two fits on the same data must not share
@@ -280,6 +286,11 @@ def _linear_terms(X, Y, s, W, b, head):
     return np.float64(loss), grad_W, grad_b
 
 
+def _chunk_covariance_terms(X, s, first_row, mean, step):
+    """:func:`covariance_terms` of the chunk's rows on the grid of every ``step``-th row of X."""
+    return covariance_terms(X, s, mean, step, first=-first_row % step)
+
+
 def _linear_curvature(X, s, W, b, head):
     """The head's curvature at the chunk's logits, one map ``dZ ↦ C dZ`` per row block."""
     curvature = []
@@ -360,6 +371,27 @@ class DaskLinearObjective:
         grad /= self.weight_sum
         penalty = 0.5 * self.reg_lambda * float(W.ravel() @ W.ravel())
         return (float(loss) + penalty) / self.weight_sum, grad
+
+    def whitening(self):
+        """The in-memory objective's :class:`~sklearn_nn._objectives.Whitening`.
+
+        The covariance is one map-reduce over the same rows of X as in memory
+        (every ``step``-th row of the whole array), so both solvers take one path.
+        """
+        n, d = self.chunks.X.shape
+        step = whitening_step(n, d, self.n_outputs)
+        if step is None:
+            return None
+        X, _, s = self.chunks.columns
+        terms, weight_sum = self.chunks.reduce(
+            _chunk_covariance_terms, X, s, self.chunks.first_rows, args=(self.layer.mean, step)
+        )
+        return Whitening.from_covariance(
+            terms / float(weight_sum),
+            self.head.curvature_at_zero(self.n_outputs),
+            self.reg_lambda / self.weight_sum,
+            self.n_outputs,
+        )
 
     def hessp(self, theta, v):
         """Return H(θ)·v: one map-reduce against the curvature persisted at θ."""
@@ -518,6 +550,7 @@ class DaskTwoLayerObjective:
 
     n_params = TwoLayerObjective.n_params
     unpack = TwoLayerObjective.unpack
+    whitening = TwoLayerObjective.whitening
 
     def __init__(
         self, X, Y, sample_weight, reg_lambda, head, activation, n_hidden, hessian="exact"

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
 __all__ = [
     "ACTIVATIONS",
@@ -231,15 +232,28 @@ def scaled_weights(sample_weight, reg_lambda, dtype):
 
 
 class Head(NamedTuple):
-    """An output loss: its value and gradient in Z, and its curvature in Z."""
+    """An output loss: its value and gradient in Z, and its curvature in Z.
+
+    ``curvature_at_zero(k)`` is the curvature per logit at Z = 0 (all outputs
+    undecided), where every fit of a linear model starts.
+    """
 
     loss_and_grad: Callable
     curvature: Callable
+    curvature_at_zero: Callable
+
+
+def _sigmoid_curvature_at_zero(n_outputs):
+    return 0.25  # σ(0)(1 − σ(0))
+
+
+def _softmax_curvature_at_zero(n_outputs):
+    return 1.0 / n_outputs  # p = 1/k: diag(p) − ppᵀ has eigenvalue 1/k (and 0 along 1)
 
 
 HEADS = {
-    "sigmoid": Head(sigmoid_head, sigmoid_curvature),
-    "softmax": Head(softmax_head, softmax_curvature),
+    "sigmoid": Head(sigmoid_head, sigmoid_curvature, _sigmoid_curvature_at_zero),
+    "softmax": Head(softmax_head, softmax_curvature, _softmax_curvature_at_zero),
 }
 
 
@@ -338,6 +352,148 @@ class CentredAffine:
             grad_W += self.rows(block).T @ delta
         # ∂(XW + b)/∂W = X − 1μᵀ: the centring is a rank-one term, X is not copied.
         grad_W -= np.outer(self.mean, grad_c)
+
+
+class Whitening:
+    """The change of variables θ = T u under which a linear model's J starts round.
+
+    In the optimizer's coordinates u = [U, u_c] the model's weights and centred
+    intercepts are W = L⁻ᵀ U and c = u_c / √a, with L Lᵀ = A ≈ a·Σ + δI, Σ the
+    weighted covariance of the features, a the head's curvature per logit at θ = 0
+    (¼ for sigmoid units, 1/K for softmax) and δ the penalty's curvature λ/S. That A
+    is the Hessian of J at the start (up to the softmax's coupling of classes), so in
+    u the solver meets J with curvature ≈ I: correlated or unevenly scaled features
+    no longer stretch its level sets. lbfgs needs half the passes over X on the
+    benchmark's binary problem (16 → 8) and 4-15x fewer on features scaled from 0.1
+    to 10 (tests/test_whitening.py). J and its minimiser are unchanged; ``minimize``
+    keeps reporting θ and tests ∇J in θ, so ``tol`` keeps its meaning.
+
+    Parameters
+    ----------
+    factor : ndarray of shape (n_features, n_features)
+        Lower-triangular Cholesky factor L of A.
+    n_outputs : int
+        Columns k of W.
+    curvature : float
+        a, the curvature of the intercepts.
+    """
+
+    def __init__(self, factor, n_outputs, curvature):
+        self.factor = factor
+        self.n_outputs = n_outputs
+        self.intercept_scale = float(np.sqrt(curvature))
+
+    def _split(self, vector):
+        d, k = self.factor.shape[0], self.n_outputs
+        return vector[: d * k].reshape(d, k), vector[d * k :]
+
+    def _join(self, W, c):
+        return np.concatenate([W.ravel(), c])
+
+    def to_theta(self, u):
+        """Return θ = T u (also T v for a direction v: T is linear)."""
+        U, u_c = self._split(u)
+        W = solve_triangular(self.factor, U, lower=True, trans="T")
+        return self._join(W, u_c / self.intercept_scale)
+
+    def from_theta(self, theta):
+        """Return u = T⁻¹ θ, the coordinates of a starting point."""
+        W, c = self._split(theta)
+        return self._join(self.factor.T @ W, c * self.intercept_scale)
+
+    def gradient_in_u(self, grad):
+        """Return Tᵀ g: a gradient (or H T v) in θ turned into one in u."""
+        grad_W, grad_c = self._split(grad)
+        return self._join(
+            solve_triangular(self.factor, grad_W, lower=True), grad_c / self.intercept_scale
+        )
+
+    @classmethod
+    def from_covariance(cls, covariance, curvature, penalty_curvature, n_outputs):
+        """Return the whitening for A = a·Σ + ρ·diag(a·Σ) + δI, or None if A is not positive.
+
+        δ = λ/S is the penalty's curvature and ρ = ``_SHRINKAGE``. The shrinkage
+        towards the diagonal (constant features: towards the average variance) keeps
+        the curvature in u of directions the data never moves (collinear features,
+        fewer rows than features: only the penalty acts there) below that of the
+        directions the solver explores. At ρ = 0 it is 1 there and falls far below 1
+        elsewhere as the fit saturates: lbfgs, whose step is scaled to the explored
+        curvature, then amplifies rounding in those directions ~10x per iteration,
+        and a weighted fit and its repeated-rows twin ended 1e-5 apart. The scales
+        of the features are still removed in full. None where Σ overflowed
+        (features near the limit of the float range): the solver then works in θ.
+        """
+        A = curvature * covariance
+        d = A.shape[0]
+        variances = np.diag(A).copy()
+        # Features without variance (constant columns) shrink towards the average.
+        variances[variances <= 1e-12 * variances.max(initial=0.0)] = np.mean(variances)
+        A.flat[:: d + 1] += penalty_curvature + _SHRINKAGE * variances
+        try:
+            factor = cholesky(A, lower=True)
+        except (LinAlgError, ValueError):
+            return None
+        if not np.all(np.isfinite(factor)) or not np.all(np.diag(factor) > 0):
+            return None
+        return cls(factor, n_outputs, curvature)
+
+
+#: Rows of X whose covariance defines the whitening, per feature: 50·d rows estimate
+#: Σ's eigenvalues within ~±30 %, plenty for a preconditioner, at a fraction of a pass.
+_WHITENING_ROWS_PER_FEATURE = 50
+#: Largest cost of the covariance, in multiply-adds per multiply-add of one product
+#: X·W: a BLAS-3 product runs ~20x faster per operation than the memory-bound X·W.
+_WHITENING_BUDGET = 10
+#: Below this many multiply-adds the covariance costs nothing worth weighing.
+_WHITENING_FREE = 10**7
+#: ρ, shrinkage of the whitened covariance towards its diagonal: at 0.3 weighted and
+#: repeated-rows fits agree as without whitening (1e-9 to 1e-14), and the benchmark's
+#: fits take the passes they take at ρ = 0 (binary 8, softmax 14, one-vs-rest 15).
+_SHRINKAGE = 0.3
+
+
+def whitening_step(n_samples, n_features, n_outputs):
+    """Return the row step of the covariance's rows, or None if whitening does not pay.
+
+    All rows while that costs next to nothing (so that a weight and a repeated row
+    give one covariance, as scikit-learn's checks require), else every ``step``-th
+    row, at most 50·d of them. The covariance and its Cholesky factor must cost less
+    than ``_WHITENING_BUDGET`` products X·W: so never for thousands of features (a
+    sparse text matrix, say).
+    """
+    if (n_samples + n_features) * n_features**2 <= _WHITENING_FREE:
+        return 1
+    rows = min(n_samples, _WHITENING_ROWS_PER_FEATURE * n_features)
+    cost = (rows + n_features) * n_features**2
+    if cost > _WHITENING_BUDGET * n_samples * n_features * n_outputs:
+        return None
+    return -(-n_samples // rows)
+
+
+def covariance_terms(X, sample_weight, mean, step, first=0):
+    """Σ s_i (x_i − μ)(x_i − μ)ᵀ and Σ s_i over the rows first, first + step, ... of X.
+
+    Taking every ``step``-th row samples X evenly whatever its order (sorted by
+    class, say); a Dask chunk passes the ``first`` of its rows on the global grid.
+    Dense rows are centred block by block (no cancellation, no copy larger than a
+    block); sparse rows, few and small, as Σ s x xᵀ − a μᵀ − μ aᵀ + (Σ s) μ μᵀ in
+    float64, a = Σ s x, which keeps them sparse.
+    """
+    rows, weights = X[first::step], sample_weight[first::step]
+    weight_sum = float(np.sum(weights, dtype=np.float64))
+    if sparse.issparse(X):
+        rows = sparse.csr_matrix(rows, dtype=np.float64)
+        weighted_sum = rows.T @ weights
+        terms = (rows.T @ sparse.diags(weights.astype(np.float64)) @ rows).toarray()
+        terms -= np.outer(weighted_sum, mean) + np.outer(mean, weighted_sum)
+        terms += weight_sum * np.outer(mean, mean)
+        return terms, weight_sum
+    terms = np.zeros((X.shape[1], X.shape[1]))
+    for block in row_slices(*rows.shape, rows.itemsize):
+        centred = rows[block] - mean.astype(X.dtype)
+        centred *= np.sqrt(weights[block])[:, None]
+        terms += centred.T @ centred
+    return terms, weight_sum
 
 
 def linear_data_terms(X, Y, sample_weight, W, b, head):
@@ -490,6 +646,22 @@ class LinearObjective:
         out_W += self.reg_lambda * V_W
         out /= self.weight_sum
         return out
+
+    def whitening(self):
+        """Return the :class:`Whitening` of this problem, or None where it does not pay."""
+        n, d = self.layer.X.shape
+        step = whitening_step(n, d, self.n_outputs)
+        if step is None:
+            return None
+        terms, weight_sum = covariance_terms(
+            self.layer.X, self.sample_weight, self.layer.mean, step
+        )
+        return Whitening.from_covariance(
+            terms / weight_sum,
+            self.head.curvature_at_zero(self.n_outputs),
+            self.reg_lambda / self.weight_sum,
+            self.n_outputs,
+        )
 
     def _curvature_at(self, theta):
         """Return the head's curvature at θ, built once per θ.
@@ -745,6 +917,10 @@ class TwoLayerObjective:
         grad /= self.weight_sum
         squared_weights = float(W1.ravel() @ W1.ravel() + W2.ravel() @ W2.ravel())
         return (state.loss + 0.5 * self.reg_lambda * squared_weights) / self.weight_sum, grad
+
+    def whitening(self):
+        """None: the first layer's curvature depends on the hidden units, not X alone."""
+        return None
 
     def hessp(self, theta, v):
         """Return H(θ)·v (``hessian="exact"``) or the Gauss-Newton G(θ)·v.

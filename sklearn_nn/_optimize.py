@@ -134,25 +134,28 @@ class _CachedObjective:
         return value, grad.copy()
 
 
-def _scipy_options(solver, n_params, max_iter, tol):
-    """Set scipy's stopping tests so that ours (‖∇J‖∞ ≤ tol) decides."""
+def _scipy_options(solver, n_params, max_iter):
+    """Switch scipy's stopping tests off, so that ours (‖∇J‖∞ ≤ tol, in θ) decides.
+
+    scipy sees the gradient in the solver's coordinates u, not in θ: any test of its
+    own on that gradient could stop a run early, or never.
+    """
     if solver == "lbfgs":
-        # ftol=0: no stop on a small relative change of J; gtol is ours. A memory of
+        # ftol=0: no stop on a small relative change of J; gtol=0: ours decides. A memory of
         # 30 pairs (scipy: 10) models the curvature of ill-conditioned problems
         # better: fewer iterations (a sigmoid network on scikit-learn's check data:
         # 73 -> 59), and fewer iterations give rounding less room to grow.
-        return {"maxiter": max_iter, "gtol": tol, "ftol": 0.0, "maxls": 40, "maxcor": 30}
+        return {"maxiter": max_iter, "gtol": 0.0, "ftol": 0.0, "maxls": 40, "maxcor": 30}
     if solver == "newton-cg":
         # xtol would stop on a small average step; our gradient rule decides instead.
         return {"maxiter": max_iter, "xtol": np.finfo(np.float64).eps}
     if solver in ("trust-ncg", "trust-krylov"):
-        # scipy stops on the 2-norm of the gradient, which is ≥ our ∞-norm.
-        return {"maxiter": max_iter, "gtol": tol}
+        return {"maxiter": max_iter, "gtol": 0.0}
     if solver == "cg":
         # Nonlinear CG keeps its directions conjugate only with near-exact line
         # searches; at scipy's loose c2=0.4, fits of one objective on different
         # layouts (dense vs CSR, weighted vs repeated rows) end ~1e-7 apart.
-        return {"maxiter": max_iter, "gtol": tol, "norm": np.inf, "c2": 0.01}
+        return {"maxiter": max_iter, "gtol": 0.0, "norm": np.inf, "c2": 0.01}
     # TNC has no iteration limit of its own: the callback enforces max_iter, and
     # maxfun only guards against a runaway inner loop. Its own tests are disabled
     # (tolerances 0, unit scaling). TNC forms Hessian-vector products from gradient
@@ -186,6 +189,7 @@ def minimize(
     single_precision=False,
     smooth=True,
     hessp=None,
+    coordinates=None,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
@@ -213,6 +217,11 @@ def minimize(
         ``NONSMOOTH_WINDOW`` iterations has converged as well.
     hessp : callable, default=None
         ``hessp(theta, v) -> H v``; required by the solvers in :data:`SECOND_ORDER`.
+    coordinates : object, default=None
+        A linear change of variables θ = T u for the solver, with methods
+        ``to_theta(u)``, ``from_theta(theta)`` and ``gradient_in_u(g)`` (Tᵀ g), such
+        as :class:`~sklearn_nn._objectives.Whitening`. The solver works in u;
+        everything else here -- the stopping rule, the callback, the result -- in θ.
 
     Returns
     -------
@@ -222,8 +231,17 @@ def minimize(
     objective = _CachedObjective(value_and_grad)
     method = SOLVERS[solver]
     theta0 = np.array(theta0, dtype=np.float64)
+    coordinates = _SAME_COORDINATES if coordinates is None else coordinates
     if solver in SECOND_ORDER:
         hessp = _GuardedHessp(hessp, theta0.size)
+
+    def objective_in_u(u):
+        loss, grad = objective(coordinates.to_theta(u))
+        return loss, coordinates.gradient_in_u(grad)
+
+    def hessp_in_u(u, v):
+        return coordinates.gradient_in_u(hessp(coordinates.to_theta(u), coordinates.to_theta(v)))
+
     loss0, grad0 = objective(theta0)
     state = {"theta": theta0, "loss": loss0, "grad_norm": _inf_norm(grad0)}
     loss_curve = []
@@ -231,7 +249,8 @@ def minimize(
     if verbose:
         print(f"{method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {state['grad_norm']:.3e}")
 
-    def per_iteration(theta):
+    def record(theta):
+        """Book an accepted iterate θ; raise _RunFinished when the run should end."""
         theta = np.array(theta, dtype=np.float64)
         loss, grad = objective(theta)
         state.update(theta=theta, loss=loss, grad_norm=_inf_norm(grad))
@@ -252,6 +271,9 @@ def minimize(
         ):
             raise _RunFinished
 
+    def per_iteration(u):
+        record(coordinates.to_theta(np.asarray(u, dtype=np.float64)))
+
     message = ""
     stopped_by_callback = stalled = False
     start = theta0 if state["grad_norm"] > tol else None
@@ -263,13 +285,13 @@ def minimize(
             # The iterates kept below all have a finite J.
             with np.errstate(over="ignore", invalid="ignore"):
                 result = scipy_minimize(
-                    objective,
-                    start,
+                    objective_in_u,
+                    coordinates.from_theta(start),
                     method=method,
                     jac=True,
-                    hessp=hessp if solver in SECOND_ORDER else None,
+                    hessp=hessp_in_u if solver in SECOND_ORDER else None,
                     callback=per_iteration,
-                    options=_scipy_options(solver, start.size, max_iter - len(loss_curve), tol),
+                    options=_scipy_options(solver, start.size, max_iter - len(loss_curve)),
                 )
         except _RunFinished:
             break
@@ -282,9 +304,10 @@ def minimize(
             break
         message = f"scipy says: {result.message}"
         # A run that ended inside a line search may hold a better final x.
-        final_loss, final_grad = objective(result.x)
+        final_theta = coordinates.to_theta(result.x)
+        final_loss, final_grad = objective(final_theta)
         if final_loss < state["loss"]:
-            state.update(theta=result.x, loss=final_loss, grad_norm=_inf_norm(final_grad))
+            state.update(theta=final_theta, loss=final_loss, grad_norm=_inf_norm(final_grad))
         # The solver gave up before our rule was met. When its model of J (conjugate
         # direction, curvature pairs, TNC's preconditioner) has gone stale -- at a
         # kink of a piecewise-smooth J, or on a non-convex J from a poor start -- its
@@ -302,7 +325,7 @@ def minimize(
             stepped = _gradient_step(objective, state["theta"])
             if stepped is not None:
                 try:
-                    per_iteration(stepped)
+                    record(stepped)
                 except _RunFinished:
                     break
                 except StopTraining:
@@ -351,6 +374,19 @@ def minimize(
         converged=converged,
         message=message,
     )
+
+
+class _SameCoordinates:
+    """θ itself as the solver's coordinates (T = I)."""
+
+    @staticmethod
+    def to_theta(u):
+        return u
+
+    from_theta = gradient_in_u = to_theta
+
+
+_SAME_COORDINATES = _SameCoordinates()
 
 
 def _gradient_step(objective, theta, max_halvings=50):
