@@ -53,6 +53,19 @@ def _validate_finite(estimator, X, y="no_validation", reset=True):
         )
 
 
+def _class_totals(y_encoded, weights, n_classes):
+    """Σ of the weights per class; np.bincount in blocks of rows.
+
+    bincount casts the codes to intp: on all rows at once that is 8 bytes per row,
+    the largest temporary of a linear fit (the codes themselves take 1).
+    """
+    totals = np.zeros(n_classes)
+    for start in range(0, y_encoded.size, 2**16):
+        rows = slice(start, start + 2**16)
+        totals += np.bincount(y_encoded[rows], weights=weights[rows], minlength=n_classes)
+    return totals
+
+
 class BaseClassifier(ClassifierMixin, BaseEstimator):
     """Shared skeleton of every classifier in this package. Not for direct use."""
 
@@ -177,8 +190,10 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             classes = np.unique(y)
             # The same codes as np.unique(y, return_inverse=True), whose sorting
             # temporaries peak at 5x the labels' size (8 MB for 200 000 int64 labels,
-            # the largest allocation of a whole linear fit) against 1x here.
-            return classes, np.searchsorted(classes, y)
+            # the largest allocation of a whole linear fit) against 1x here; kept in
+            # the smallest integer type (uint8 up to 256 classes), 1/8 of int64.
+            codes = np.searchsorted(classes, y)
+            return classes, codes.astype(np.min_scalar_type(classes.size - 1))
         except TypeError as error:
             types = sorted({type(label).__name__ for label in np.ravel(y)})
             if len(types) < 2:
@@ -257,7 +272,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             # Balanced weights from *weighted* class totals, so that an integer weight
             # stays equivalent to a repeated row (compute_class_weight only learned
             # sample_weight in scikit-learn 1.7; we support 1.6).
-            totals = np.bincount(y_encoded, weights=sample_weight, minlength=classes.size)
+            totals = _class_totals(y_encoded, sample_weight, classes.size)
             per_class = totals.sum() / (classes.size * totals)
         elif self.class_weight is None:
             return sample_weight
@@ -269,7 +284,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _require_weight_in_every_class(weights, classes, y_encoded):
-        totals = np.bincount(y_encoded, weights=weights, minlength=classes.size)
+        totals = _class_totals(y_encoded, weights, classes.size)
         if not np.all(totals > 0):
             empty = classes[totals <= 0].tolist()
             raise ValueError(
