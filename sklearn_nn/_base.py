@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._distributed import DaskLinearObjective, is_dask_collection, predict_blocks, prepare_fit
 from ._objectives import LinearObjective, largest_magnitude
-from ._optimize import SOLVERS, minimize
+from ._optimize import SECOND_ORDER, SOLVERS, minimize
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -418,8 +418,11 @@ class LinearClassifier(BaseClassifier):
         self.verbose = verbose
 
     def _objective(self, X, Y, weights):
-        objective_class = DaskLinearObjective if is_dask_collection(X) else LinearObjective
-        return objective_class(X, Y, weights, self.reg_lambda, self._head)
+        args = (X, Y, weights, self.reg_lambda, self._head)
+        if is_dask_collection(X):
+            return DaskLinearObjective(*args)
+        # Only Hessian products reuse the curvature of the last evaluation.
+        return LinearObjective(*args, keep_curvature=self.solver in SECOND_ORDER)
 
     def _initial_params(self, objective):
         # Zeros: the course's start, independent of the data, so weighted and

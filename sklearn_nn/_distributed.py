@@ -41,7 +41,9 @@ from ._objectives import (
     LinearObjective,
     TwoLayerObjective,
     Whitening,
+    block_curvatures,
     covariance_terms,
+    hessp_data_terms,
     largest_magnitude,
     linear_data_terms,
     row_slices,
@@ -291,29 +293,6 @@ def _chunk_covariance_terms(X, s, first_row, mean, step):
     return covariance_terms(X, s, mean, step, first=-first_row % step)
 
 
-def _linear_curvature(X, s, W, b, head):
-    """The head's curvature at the chunk's logits, one map ``dZ ↦ C dZ`` per row block."""
-    curvature = []
-    for block in row_slices(*X.shape, X.itemsize):
-        Z = np.asarray(X[block] @ W)
-        Z += b
-        curvature.append(head.curvature(Z, s[block]))
-    return curvature
-
-
-def _linear_hessp_terms(X, curvature, V, v_b):
-    """Xᵀ U and Σ U of a chunk, U = C (X V + v_b), block by block."""
-    grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
-    blocks = row_slices(*X.shape, X.itemsize)
-    for block, block_curvature in zip(blocks, curvature, strict=True):
-        U = np.asarray(X[block] @ V)
-        U += v_b
-        U = block_curvature(U)
-        grad_W += X[block].T @ U
-        grad_b += U.sum(axis=0, dtype=np.float64)
-    return grad_W, grad_b
-
-
 class DaskLinearObjective:
     """:class:`~sklearn_nn._objectives.LinearObjective` on a Dask array.
 
@@ -399,7 +378,7 @@ class DaskLinearObjective:
         V_W, v_c = self.unpack(v)
         v_b = self.layer.intercepts(V_W, v_c)
         grad_W_model, grad_b = self.chunks.reduce(
-            _linear_hessp_terms,
+            hessp_data_terms,
             X,
             self._curvature_at(theta),
             args=(_as_dtype(V_W, self.dtype), _as_dtype(v_b, self.dtype)),
@@ -418,7 +397,7 @@ class DaskLinearObjective:
         if self._curvature[0] != key:
             X, _, s = self.chunks.columns
             curvature = self.chunks.persist(
-                _linear_curvature, X, s, args=(*self._model_params_in_dtype(theta), self.head)
+                block_curvatures, X, s, args=(*self._model_params_in_dtype(theta), self.head)
             )
             self._curvature = (key, curvature)
         return self._curvature[1]

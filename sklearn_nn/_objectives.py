@@ -39,6 +39,8 @@ __all__ = [
     "CentredAffine",
     "LinearObjective",
     "TwoLayerObjective",
+    "block_curvatures",
+    "hessp_data_terms",
     "linear_data_terms",
     "sigmoid_head",
     "softmax_head",
@@ -121,10 +123,13 @@ _SAFE_SPAN = {np.dtype(np.float64): 700.0, np.dtype(np.float32): 80.0}
 
 
 def _row_sums(A):
-    """Return Σ_k A_ik per row, as a BLAS matrix-vector product.
+    """Return Σ_k A_ik per row, as a BLAS matrix-vector product (a view for one column).
 
-    On rows of ~10 entries numpy's ``sum(axis=1)`` is ~5x slower.
+    On rows of ~10 entries numpy's ``sum(axis=1)`` is ~5x slower; on one column the
+    product itself costs 10 µs per row block, 6 % of a binary evaluation.
     """
+    if A.shape[1] == 1:
+        return A[:, 0]
     return A @ np.ones(A.shape[1], dtype=A.dtype)
 
 
@@ -262,8 +267,9 @@ HEADS = {
 BLOCK_BYTES = 2**21
 
 
-def row_slices(n_rows, n_features, itemsize, block_bytes=BLOCK_BYTES):
+def row_slices(n_rows, n_features, itemsize, block_bytes=None):
     """Slices of consecutive rows holding about ``block_bytes`` of a dense array."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     rows = max(256, block_bytes // max(1, n_features * itemsize))
     return [slice(start, start + rows) for start in range(0, n_rows, rows)]
 
@@ -283,6 +289,20 @@ def largest_magnitude(X):
     return float(
         np.max([max(X[rows].max(), -X[rows].min()) for rows in row_slices(*X.shape, X.itemsize)])
     )
+
+
+def row_blocks(X):
+    """Slices of rows of X to process together; one for sparse X (slicing CSR copies)."""
+    if sparse.issparse(X):
+        return [slice(0, X.shape[0])]
+    return row_slices(*X.shape, X.itemsize)
+
+
+def rows_of(X, block):
+    """The rows of X in ``block`` (X itself when the block is all of it)."""
+    if block.start == 0 and block.stop >= X.shape[0]:
+        return X
+    return X[block]
 
 
 class CentredAffine:
@@ -309,15 +329,11 @@ class CentredAffine:
 
     def row_blocks(self):
         """Slices of rows to process together; one for sparse X (slicing CSR copies)."""
-        if sparse.issparse(self.X):
-            return [slice(0, self.X.shape[0])]
-        return row_slices(*self.X.shape, self.X.itemsize)
+        return row_blocks(self.X)
 
     def rows(self, block):
         """The rows of X in ``block`` (X itself when the block is all of it)."""
-        if block.start == 0 and block.stop >= self.X.shape[0]:
-            return self.X
-        return self.X[block]
+        return rows_of(self.X, block)
 
     def intercepts(self, W, c):
         """Return the model's intercepts b = c − μᵀW."""
@@ -504,7 +520,7 @@ def covariance_terms(X, sample_weight, mean, step, first=0):
     return terms, weight_sum
 
 
-def linear_data_terms(X, Y, sample_weight, W, b, head):
+def linear_data_terms(X, Y, sample_weight, W, b, head, curvatures=None):
     """Data terms of a linear model on some rows, at its model parameters (W, b).
 
     The part of J that is a sum over samples, and its gradient in the *uncentred*
@@ -525,6 +541,9 @@ def linear_data_terms(X, Y, sample_weight, W, b, head):
         Model intercepts (not the centred ones), in X's dtype.
     head : Head
         Output loss, a value of :data:`HEADS`.
+    curvatures : list, default=None
+        If given, the head's curvature at these rows' logits is appended to it
+        (for Hessian products at the same θ, without computing the logits again).
 
     Returns
     -------
@@ -537,8 +556,37 @@ def linear_data_terms(X, Y, sample_weight, W, b, head):
     """
     Z = np.asarray(X @ W)
     Z += b
+    if curvatures is not None:
+        curvatures.append(head.curvature(Z, sample_weight))
     loss, G = head.loss_and_grad(Z, Y, sample_weight)
     return loss, X.T @ G, G.sum(axis=0, dtype=np.float64)
+
+
+def block_curvatures(X, sample_weight, W, b, head):
+    """The head's curvature at the logits X W + b, one map ``dZ ↦ C dZ`` per row block."""
+    curvatures = []
+    for block in row_blocks(X):
+        Z = np.asarray(rows_of(X, block) @ W)
+        Z += b
+        curvatures.append(head.curvature(Z, sample_weight[block]))
+    return curvatures
+
+
+def hessp_data_terms(X, curvatures, V, v_b):
+    """Xᵀ U and Σ U with U = C (X V + v_b), row block by row block.
+
+    Each block of X meets V and then U while it is in cache: a product reads X from
+    memory once, like an evaluation.
+    """
+    grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
+    for block, curvature in zip(row_blocks(X), curvatures, strict=True):
+        X_block = rows_of(X, block)
+        U = np.asarray(X_block @ V)
+        U += v_b
+        U = curvature(U)
+        grad_W += X_block.T @ U
+        grad_b += U.sum(axis=0, dtype=np.float64)
+    return grad_W, grad_b
 
 
 class LinearObjective:
@@ -566,11 +614,15 @@ class LinearObjective:
         λ ≥ 0, the L2 penalty on W.
     head : {"sigmoid", "softmax"}
         Output loss, see :data:`HEADS`.
+    keep_curvature : bool, default=False
+        Keep the head's curvature at the θ of the last evaluation (n·k numbers) for
+        ``hessp`` at that θ. Second-order fits pass True: their products at θ then
+        need no logits of their own. First-order fits save that memory.
     """
 
     smooth = True
 
-    def __init__(self, X, Y, sample_weight, reg_lambda, head):
+    def __init__(self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False):
         self.Y = Y
         self.sample_weight, self.weight_sum, self.reg_lambda = scaled_weights(
             sample_weight, reg_lambda, X.dtype
@@ -580,6 +632,8 @@ class LinearObjective:
         self.dtype = X.dtype
         self.n_features = X.shape[1]
         self.n_outputs = Y.shape[1]
+        self.keep_curvature = keep_curvature
+        self._curvature = (None, None)
 
     @property
     def n_params(self):
@@ -618,6 +672,10 @@ class LinearObjective:
         grad = np.zeros_like(theta)
         grad_W, grad_c = self.unpack(grad)
         loss = 0.0
+        curvatures = None
+        if self.keep_curvature:
+            self._curvature = (None, None)  # freed before the new one is built
+            curvatures = []
         for block in self.layer.row_blocks():
             block_loss, block_grad_W, block_grad_b = linear_data_terms(
                 self.layer.rows(block),
@@ -626,10 +684,13 @@ class LinearObjective:
                 W_x,
                 b_x,
                 self.head,
+                curvatures,
             )
             loss += block_loss
             grad_W += block_grad_W
             grad_c += block_grad_b
+        if curvatures is not None:
+            self._curvature = (theta.tobytes(), curvatures)
         # ∂(XW + b)/∂W = X − 1μᵀ: the centring is a rank-one term, X is not copied.
         grad_W -= np.outer(self.layer.mean, grad_c)
         grad_W += self.reg_lambda * W
@@ -642,15 +703,23 @@ class LinearObjective:
 
         H·v = (Xᵀ C(X V_W + v_b) + λ V_W) / S in the centred coordinates, with C the
         head's curvature at θ (s·p(1−p) for sigmoid units, the multinomial
-        s·(diag(p) − ppᵀ) for softmax). Cost: two products with X (X·V_W and Xᵀ·U),
-        plus one (the logits) the first time at a new θ.
+        s·(diag(p) − ppᵀ) for softmax). Cost: two products with X (X·V_W and Xᵀ·U,
+        row block by row block, so X is read once), plus one (the logits) at a θ
+        whose curvature was not kept by the evaluation there.
         """
-        curvature = self._curvature_at(theta)
         V_W, v_c = self.unpack(v)
-        U = curvature(self.layer.forward(V_W, v_c))
+        dtype = self.dtype
+        grad_W, grad_b = hessp_data_terms(
+            self.layer.X,
+            self._curvature_at(theta),
+            V_W.astype(dtype, copy=False),
+            self.layer.intercepts(V_W, v_c).astype(dtype, copy=False),
+        )
         out = np.empty_like(v)
         out_W, out_c = self.unpack(out)
-        self.layer.backward(U, out_W, out_c)
+        out_c[:] = grad_b
+        # ∂(XW + b)/∂W = X − 1μᵀ, as in the gradient.
+        out_W[:] = grad_W - np.outer(self.layer.mean, grad_b)
         out_W += self.reg_lambda * V_W
         out /= self.weight_sum
         return out
@@ -672,18 +741,25 @@ class LinearObjective:
         )
 
     def _curvature_at(self, theta):
-        """Return the head's curvature at θ, built once per θ.
+        """Return the head's curvature at θ per row block, built once per θ.
 
         A Newton-CG inner loop calls ``hessp`` many times at one θ: the logits (one
-        product with X) are computed once per θ.
+        product with X) are computed once per θ, or not at all when the evaluation
+        at θ kept its curvature (``keep_curvature``).
         """
         key = theta.tobytes()
-        cached_key, curvature = getattr(self, "_last_curvature", (None, None))
-        if cached_key != key:
-            self._last_curvature = (None, None)  # freed before the new one is built
-            curvature = self.head.curvature(self.logits(theta), self.sample_weight)
-            self._last_curvature = (key, curvature)
-        return curvature
+        if self._curvature[0] != key:
+            self._curvature = (None, None)  # freed before the new one is built
+            W, b = self.model_params(theta)
+            curvatures = block_curvatures(
+                self.layer.X,
+                self.sample_weight,
+                W.astype(self.dtype, copy=False),
+                b.astype(self.dtype, copy=False),
+                self.head,
+            )
+            self._curvature = (key, curvatures)
+        return self._curvature[1]
 
 
 def _sigmoid_in_place(A):

@@ -32,7 +32,7 @@ from sklearn_nn import (
     TwoLayerMLPClassifier,
     hessian_check,
 )
-from sklearn_nn._objectives import CentredAffine, LinearObjective, TwoLayerObjective
+from sklearn_nn._objectives import CentredAffine, TwoLayerObjective
 from sklearn_nn._optimize import SECOND_ORDER
 from sklearn_nn.gradcheck import _objective_at_random_point
 
@@ -415,7 +415,10 @@ def counting_view(X):
 COST_CASES = {
     "logistic-binary": (RegLogisticClassifier(reg_lambda=1.0), 2),
     "softmax": (SoftmaxClassifier(reg_lambda=1.0), 3),
-    # A second-order solver: only its fits keep the forward pass for hessp.
+    # Second-order solvers: only their fits keep the curvature (the network: the
+    # forward pass) of the last evaluation for hessp.
+    "logistic-binary-newton-cg": (RegLogisticClassifier(reg_lambda=1.0, solver="newton-cg"), 2),
+    "softmax-trust-ncg": (SoftmaxClassifier(reg_lambda=1.0, solver="trust-ncg"), 3),
     "network-exact": (
         TwoLayerMLPClassifier(5, activation="tanh", reg_lambda=1.0, solver="trust-ncg"),
         3,
@@ -446,13 +449,16 @@ def test_products_with_X_per_evaluation(case):
     # value_and_grad: X W forward and Xᵀ G backward.
     n_value_and_grad, _ = products(lambda: objective.value_and_grad(theta))
     assert n_value_and_grad == 2
-    # hessp: X·V forward and Xᵀ·U backward, plus, for the linear models, the logits
-    # at θ once per θ (its value_and_grad runs in row blocks and keeps no logits);
-    # the network reuses the forward pass of value_and_grad at θ.
+    # hessp: X·V forward and Xᵀ·U backward, plus, for first-order fits of the linear
+    # models, the logits at θ once per θ (their evaluation keeps no curvature);
+    # second-order fits reuse the curvature (network: forward pass) of the evaluation.
     n_first, first = products(lambda: objective.hessp(theta, v))
     n_second, second = products(lambda: objective.hessp(theta, w))
-    first_at_theta = 3 if isinstance(objective, LinearObjective) else 2
+    first_at_theta = 3 if estimator.solver not in SECOND_ORDER else 2
     assert (n_first, n_second) == (first_at_theta, 2)
+    # A product at a θ the evaluation did not see builds its curvature first.
+    n_elsewhere, _ = products(lambda: objective.hessp(theta + 0.01, v))
+    assert n_elsewhere == 3
     np.testing.assert_allclose(first, reference.hessp(theta, v), rtol=1e-13)
     np.testing.assert_allclose(second, reference.hessp(theta, w), rtol=1e-13)
 
@@ -489,8 +495,9 @@ def test_network_products_go_through_the_first_layer_once_each_way(monkeypatch, 
 # pᵀHp is at most 3·ε_mach (an absolute test); near the optimum its first direction is
 # the gradient, whose curvature is ~‖∇J‖²·h_min. On breast cancer and wine at λ = 0.1
 # it stops at ‖∇J‖∞ = 5.0e-8 and 4.4e-8 ("terminated successfully", a zero step; 1.1e-7
-# before the solvers worked in whitened coordinates), so it gets 2e-7. The trust-region solvers reach 1e-7 on all nine problems but not
-# 1e-8 (trust-krylov then stalls on rounding, see the user guide).
+# before the solvers worked in whitened coordinates), so it gets 2e-7. The
+# trust-region solvers reach 1e-7 on all nine problems but not 1e-8 (trust-krylov
+# then stalls on rounding, see the user guide).
 REFERENCE_TOL = 1e-8
 SECOND_ORDER_TOL = {"newton-cg": 2e-7, "trust-ncg": 1e-7, "trust-krylov": 1e-7}
 SKLEARN_TOL = 1e-10
