@@ -141,11 +141,14 @@ def _scipy_options(solver, n_params, max_iter):
     own on that gradient could stop a run early, or never.
     """
     if solver == "lbfgs":
-        # ftol=0: no stop on a small relative change of J; gtol=0: ours decides. A memory of
-        # 30 pairs (scipy: 10) models the curvature of ill-conditioned problems
-        # better: fewer iterations (a sigmoid network on scikit-learn's check data:
-        # 73 -> 59), and fewer iterations give rounding less room to grow.
-        return {"maxiter": max_iter, "gtol": 0.0, "ftol": 0.0, "maxls": 40, "maxcor": 30}
+        # ftol=0: no stop on a small relative change of J; gtol=0: ours decides.
+        return {
+            "maxiter": max_iter,
+            "gtol": 0.0,
+            "ftol": 0.0,
+            "maxls": 40,
+            "maxcor": _lbfgs_memory(n_params),
+        }
     if solver == "newton-cg":
         # xtol would stop on a small average step; our gradient rule decides instead.
         return {"maxiter": max_iter, "xtol": np.finfo(np.float64).eps}
@@ -175,6 +178,23 @@ def _scipy_options(solver, n_params, max_iter):
         "scale": np.ones(n_params),
         "offset": np.zeros(n_params),
     }
+
+
+#: Bytes the L-BFGS curvature pairs may take before fewer than 30 are kept.
+LBFGS_PAIRS_BYTES = 2**21
+
+
+def _lbfgs_memory(n_params):
+    """Curvature pairs L-BFGS-B keeps: 30 (scipy: 10), fewer for a large θ.
+
+    30 pairs model the curvature of ill-conditioned problems better: fewer
+    iterations (a sigmoid network on scikit-learn's check data: 73 -> 59), and fewer
+    iterations give rounding less room to grow. Each pair is two float64 vectors of
+    θ's size, though: the course network's 10 285 parameters would hold 4.9 MB in 30
+    pairs, more than its fit's other temporaries together. Above ``LBFGS_PAIRS_BYTES``
+    fewer pairs are kept, never fewer than scipy's 10.
+    """
+    return int(np.clip(LBFGS_PAIRS_BYTES // (16 * max(n_params, 1)), 10, 30))
 
 
 def minimize(

@@ -536,3 +536,26 @@ def test_early_stopping_on_too_little_data_raises_clear_error():
     assert not hasattr(net, "coefs_")
     # Without early stopping the same data fits.
     net.set_params(early_stopping=False).fit(X, y)
+
+
+def test_lbfgs_memory_is_capped_for_large_networks(monkeypatch):
+    # 30 curvature pairs, unless they would take more than 2 MB (two float64 vectors
+    # of θ's size each): the course network's 10 285 parameters keep 12, never < 10.
+    import sklearn_nn._optimize as optimize
+
+    seen = []
+    original = optimize.scipy_minimize
+
+    def recording(*args, options=None, **kwargs):
+        seen.append(options["maxcor"])
+        return original(*args, options=options, **kwargs)
+
+    monkeypatch.setattr(optimize, "scipy_minimize", recording)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 400)), np.arange(60) % 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 2 iterations: by design
+        TwoLayerMLPClassifier(25, max_iter=2, random_state=0).fit(X, y)
+        TwoLayerMLPClassifier(3, max_iter=2, random_state=0).fit(X[:, :5], y)
+    assert seen[0] == 12 and seen[-1] == 30
+    assert [optimize._lbfgs_memory(n) for n in (10**6, 4369, 1)] == [10, 30, 30]
