@@ -3,7 +3,8 @@
 J is a sum over samples plus a penalty (DESIGN.md §2), so its value, gradient and
 Hessian-vector products split over any partition of the rows. The objectives here
 have the interface of the in-memory ones (``n_params``, ``unpack``,
-``value_and_grad``, ``hessp``, ``model_params``, ``theta``, ``logits``, ``smooth``)
+``value_and_grad``, ``hessp``, ``whitening``, ``model_params``, ``theta``,
+``logits``, ``smooth``)
 and so run under the same optimizer on the client, but their data terms are
 computed chunk by chunk on the Dask workers:
 
@@ -296,7 +297,7 @@ def _chunk_covariance_terms(X, s, first_row, mean, step):
 class DaskLinearObjective:
     """:class:`~sklearn_nn._objectives.LinearObjective` on a Dask array.
 
-    Same J, θ layout, centring and weight scaling; ``value_and_grad`` is one
+    Same J, θ layout, centring, weight scaling and whitening; ``value_and_grad`` is one
     map-reduce over the persisted row chunks (one task per worker, partial sums of
     θ's size back), and so is ``hessp``, against the head's curvature kept on the
     workers at θ.

@@ -17,8 +17,12 @@ scikit-learn's MLP) also count as converged.
 scipy's own rules differ per method (TNC scales the gradient by 1 + |x|, L-BFGS-B
 also stops on a relative change of J), and two fits of the same objective that stop
 by different rules end at different points; scikit-learn's sample-weight
-equivalence checks see that. So scipy's tests are set so that they do not fire
-first, and ours is checked in the per-iteration callback.
+equivalence checks see that. So scipy's tests are switched off, and ours is checked
+in the per-iteration callback.
+
+The solver may work in other coordinates u than θ (``coordinates``: the whitening of
+the linear models). Only scipy sees u; the rule, the callback, restarts and the
+result are in θ.
 """
 
 import time
