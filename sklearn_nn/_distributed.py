@@ -322,6 +322,7 @@ class DaskLinearObjective:
     unpack = LinearObjective.unpack
     model_params = LinearObjective.model_params
     theta = LinearObjective.theta
+    _in_centred_coordinates = LinearObjective._in_centred_coordinates
 
     def __init__(self, X, Y, sample_weight, reg_lambda, head):
         self.dtype = X.dtype
@@ -343,14 +344,10 @@ class DaskLinearObjective:
         loss, grad_W_model, grad_b = self.chunks.reduce(
             _linear_terms, X, Y, s, args=(*self._model_params_in_dtype(theta), self.head)
         )
-        grad = np.empty_like(theta)
-        grad_W, grad_c = self.unpack(grad)
-        grad_c[:] = grad_b
-        grad_W[:] = grad_W_model - np.outer(self.layer.mean, grad_b)
-        grad_W += self.reg_lambda * W
-        grad /= self.weight_sum
         penalty = 0.5 * self.reg_lambda * float(W.ravel() @ W.ravel())
-        return (float(loss) + penalty) / self.weight_sum, grad
+        return (float(loss) + penalty) / self.weight_sum, self._in_centred_coordinates(
+            W, grad_W_model, grad_b
+        )
 
     def whitening(self):
         """The in-memory objective's :class:`~sklearn_nn._objectives.Whitening`.
@@ -384,13 +381,7 @@ class DaskLinearObjective:
             self._curvature_at(theta),
             args=(_as_dtype(V_W, self.dtype), _as_dtype(v_b, self.dtype)),
         )
-        out = np.empty_like(v)
-        out_W, out_c = self.unpack(out)
-        out_c[:] = grad_b
-        out_W[:] = grad_W_model - np.outer(self.layer.mean, grad_b)
-        out_W += self.reg_lambda * V_W
-        out /= self.weight_sum
-        return out
+        return self._in_centred_coordinates(V_W, grad_W_model, grad_b)
 
     def _curvature_at(self, theta):
         """Per-chunk curvature of the head at θ, persisted on the workers once per θ."""

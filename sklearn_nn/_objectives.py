@@ -669,8 +669,7 @@ class LinearObjective:
         dtype = self.dtype
         W_x = W.astype(dtype, copy=False)
         b_x = self.layer.intercepts(W, c).astype(dtype, copy=False)
-        grad = np.zeros_like(theta)
-        grad_W, grad_c = self.unpack(grad)
+        grad_W, grad_b = np.zeros(W.shape), np.zeros(W.shape[1])
         loss = 0.0
         curvatures = None
         if self.keep_curvature:
@@ -688,15 +687,11 @@ class LinearObjective:
             )
             loss += block_loss
             grad_W += block_grad_W
-            grad_c += block_grad_b
+            grad_b += block_grad_b
         if curvatures is not None:
             self._curvature = (theta.tobytes(), curvatures)
-        # ∂(XW + b)/∂W = X − 1μᵀ: the centring is a rank-one term, X is not copied.
-        grad_W -= np.outer(self.layer.mean, grad_c)
-        grad_W += self.reg_lambda * W
-        grad /= self.weight_sum
         penalty = 0.5 * self.reg_lambda * float(W.ravel() @ W.ravel())
-        return (loss + penalty) / self.weight_sum, grad
+        return (loss + penalty) / self.weight_sum, self._in_centred_coordinates(W, grad_W, grad_b)
 
     def hessp(self, theta, v):
         """Return H(θ)·v, the exact Hessian of J times a vector, in closed form.
@@ -715,12 +710,21 @@ class LinearObjective:
             V_W.astype(dtype, copy=False),
             self.layer.intercepts(V_W, v_c).astype(dtype, copy=False),
         )
-        out = np.empty_like(v)
+        return self._in_centred_coordinates(V_W, grad_W, grad_b)
+
+    def _in_centred_coordinates(self, W, grad_W, grad_b):
+        """Finish a gradient (or H·v) from the data terms' one in the model's (W, b).
+
+        Returns the vector [∂/∂W, ∂/∂c] of (data terms + λ/2 ‖W‖²) / S: the centring
+        is a rank-one term, ∂(XW + b)/∂W = X − 1μᵀ (X is not copied), and the
+        penalty acts on W only. ``W`` is θ's W for a gradient, V_W for a product
+        (the penalty's Hessian is λ I on W).
+        """
+        out = np.empty(self.n_params)
         out_W, out_c = self.unpack(out)
         out_c[:] = grad_b
-        # ∂(XW + b)/∂W = X − 1μᵀ, as in the gradient.
         out_W[:] = grad_W - np.outer(self.layer.mean, grad_b)
-        out_W += self.reg_lambda * V_W
+        out_W += self.reg_lambda * W
         out /= self.weight_sum
         return out
 
