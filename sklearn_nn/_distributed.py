@@ -41,7 +41,6 @@ from ._objectives import (
     CentredAffine,
     LinearObjective,
     TwoLayerObjective,
-    Whitening,
     block_curvatures,
     covariance_terms,
     hessp_data_terms,
@@ -323,6 +322,7 @@ class DaskLinearObjective:
     model_params = LinearObjective.model_params
     theta = LinearObjective.theta
     _in_centred_coordinates = LinearObjective._in_centred_coordinates
+    _whitening_from = LinearObjective._whitening_from
 
     def __init__(self, X, Y, sample_weight, reg_lambda, head):
         self.dtype = X.dtype
@@ -363,12 +363,7 @@ class DaskLinearObjective:
         terms, weight_sum = self.chunks.reduce(
             _chunk_covariance_terms, X, s, self.chunks.first_rows, args=(self.layer.mean, step)
         )
-        return Whitening.from_covariance(
-            terms / float(weight_sum),
-            self.head.curvature_at_zero(self.n_outputs),
-            self.reg_lambda / self.weight_sum,
-            self.n_outputs,
-        )
+        return self._whitening_from(terms, float(weight_sum))
 
     def hessp(self, theta, v):
         """Return H(θ)·v: one map-reduce against the curvature persisted at θ."""

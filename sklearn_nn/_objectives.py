@@ -267,9 +267,8 @@ HEADS = {
 BLOCK_BYTES = 2**21
 
 
-def row_slices(n_rows, n_features, itemsize, block_bytes=None):
+def row_slices(n_rows, n_features, itemsize, block_bytes=BLOCK_BYTES):
     """Slices of consecutive rows holding about ``block_bytes`` of a dense array."""
-    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     rows = max(256, block_bytes // max(1, n_features * itemsize))
     return [slice(start, start + rows) for start in range(0, n_rows, rows)]
 
@@ -734,9 +733,12 @@ class LinearObjective:
         step = whitening_step(n, d, self.n_outputs)
         if step is None:
             return None
-        terms, weight_sum = covariance_terms(
-            self.layer.X, self.sample_weight, self.layer.mean, step
+        return self._whitening_from(
+            *covariance_terms(self.layer.X, self.sample_weight, self.layer.mean, step)
         )
+
+    def _whitening_from(self, terms, weight_sum):
+        """The :class:`Whitening` for the covariance sums of :func:`covariance_terms`."""
         return Whitening.from_covariance(
             terms / weight_sum,
             self.head.curvature_at_zero(self.n_outputs),
