@@ -147,16 +147,15 @@ class LinearWorkload:
     def data(self):
         return linear_data(self.n_samples, self.n_features, self.n_classes)
 
-    def targets(self, y, classes, dtype):
-        """The indicator matrix our estimators build (one column when binary)."""
+    def targets(self, y, classes):
+        """The uint8 indicator matrix our estimators build (one column when binary)."""
         if self.head == "sigmoid" and classes.size == 2:
-            return (y == classes[1]).astype(dtype)[:, None]
-        return (y[:, None] == classes).astype(dtype)
+            return (y == classes[1]).astype(np.uint8)[:, None]
+        return (y[:, None] == classes).astype(np.uint8)
 
     def objective(self, X, y):
-        """Our objective on (X, y) with unit weights, in X's dtype."""
-        classes = np.unique(y)
-        Y = self.targets(y, classes, X.dtype)
+        """Our objective on (X, y) with unit weights and ``fit``'s uint8 targets."""
+        Y = self.targets(y, np.unique(y))
         return LinearObjective(
             X, Y, np.ones(X.shape[0], dtype=X.dtype), self.reg_lambda, self.head
         )
@@ -214,7 +213,7 @@ class NetworkWorkload:
         return digits20(self.n_samples, self.n_held_out)
 
     def objective(self, X, y):
-        Y = (y[:, None] == np.unique(y)).astype(X.dtype)
+        Y = (y[:, None] == np.unique(y)).astype(np.uint8)  # as ``fit`` passes them
         return TwoLayerObjective(
             X,
             Y,

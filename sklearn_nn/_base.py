@@ -162,8 +162,8 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             return self._objective(X_fit, Y_fit, weights_fit), classes, None
         X, y_encoded, classes, weights = self._prepare(X, y, sample_weight)
         X_fit, y_fit, weights_fit, monitor = self._monitoring_split(X, y_encoded, weights)
-        # 0/1 targets as uint8: the heads compute with them as fast as with floats,
-        # and an (n, k) indicator takes 1 byte per entry instead of 4 or 8.
+        # 0/1 targets as uint8: an (n, k) indicator takes 1 byte per entry instead of
+        # 4 or 8; the heads cast a row block to X's dtype (a few µs) before using it.
         Y_fit = self._targets(y_fit, classes.size, np.uint8)
         del y_encoded, y_fit, weights  # not needed by the objective: freed before it is built
         return self._objective(X_fit, Y_fit, weights_fit), classes, monitor

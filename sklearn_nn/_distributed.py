@@ -42,6 +42,7 @@ from ._objectives import (
     LinearObjective,
     TwoLayerObjective,
     block_curvatures,
+    column_sums,
     covariance_terms,
     hessp_data_terms,
     largest_magnitude,
@@ -432,10 +433,10 @@ def _network_grad_terms(X, Y, s, A, W2, b2, head, activation):
     np.multiply(first, s[:, None], out=q)
     return (
         loss,
-        G.sum(axis=0, dtype=np.float64),
+        column_sums(G),
         A.T @ G,
         X.T @ parts,
-        parts.sum(axis=0, dtype=np.float64),
+        column_sums(parts),
     )
 
 
@@ -471,7 +472,7 @@ def _network_hessp_terms(X, Y, s, A, V1, v_b1, W2, b2, V2, R_Z_shift, u, head, a
         grad_W2 += R_A.T @ G
     else:
         Q *= first
-    return R_G.sum(axis=0, dtype=np.float64), grad_W2, X.T @ Q, Q.sum(axis=0, dtype=np.float64)
+    return column_sums(R_G), grad_W2, X.T @ Q, column_sums(Q)
 
 
 class _NetworkState:
