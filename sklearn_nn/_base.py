@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import log_expit, log_softmax, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_array
+from sklearn.utils import assert_all_finite, check_array
 
 # scikit-learn exposes no public path to its parameter-constraint types.
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._distributed import DaskLinearObjective, is_dask_collection, predict_blocks, prepare_fit
-from ._objectives import LinearObjective, largest_magnitude
+from ._objectives import LinearObjective, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -160,19 +160,28 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             # their row chunks (``_distributed``); the optimizer is the same.
             X_fit, Y_fit, weights_fit, classes = prepare_fit(self, X, y, sample_weight)
             return self._objective(X_fit, Y_fit, weights_fit), classes, None
-        X, y_encoded, classes, weights = self._prepare(X, y, sample_weight)
+        X, y_encoded, classes, weights, mean = self._prepare(X, y, sample_weight)
         X_fit, y_fit, weights_fit, monitor = self._monitoring_split(X, y_encoded, weights)
+        if X_fit is not X:
+            mean = None  # rows held out: the objective takes the mean of its own rows
         # 0/1 targets as uint8: an (n, k) indicator takes 1 byte per entry instead of
         # 4 or 8; the heads cast a row block to X's dtype (a few µs) before using it.
         Y_fit = self._targets(y_fit, classes.size, np.uint8)
         del y_encoded, y_fit, weights  # not needed by the objective: freed before it is built
-        return self._objective(X_fit, Y_fit, weights_fit), classes, monitor
+        return self._objective(X_fit, Y_fit, weights_fit, mean), classes, monitor
 
     def _prepare(self, X, y, sample_weight):
-        """Validate the inputs of ``fit``; return X, encoded y, classes and weights."""
+        """Validate the inputs of ``fit``; return X, encoded y, classes, weights and μ.
+
+        X is read from memory once, by :func:`scan_rows`: its finiteness, its
+        magnitude and its weighted mean row μ (for the objective's centring) come
+        from the same pass, not from three (scikit-learn's finiteness test reads
+        all of X, a sixth of a binary logistic fit).
+        """
         self._validate_params()
-        X, y = _validate_finite(self, X, y)
-        self._check_magnitude(largest_magnitude(X), X.dtype)
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, ensure_all_finite=False
+        )
         classes, y_encoded = self._encode_labels(y)
         if classes.size < 2:
             raise ValueError(
@@ -180,7 +189,12 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
                 f"got 1 class: {classes.tolist()[0]!r}."
             )
         weights = self._combined_weights(sample_weight, X, classes, y_encoded)
-        return X, y_encoded, classes, weights
+        largest, mean = scan_rows(X, weights)
+        if not np.isfinite(largest):
+            # scikit-learn's own test, for its own message (only on non-finite X).
+            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+        self._check_magnitude(largest, X.dtype)
+        return X, y_encoded, classes, weights, mean
 
     @staticmethod
     def _encode_labels(y):
@@ -417,12 +431,12 @@ class LinearClassifier(BaseClassifier):
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _objective(self, X, Y, weights):
+    def _objective(self, X, Y, weights, mean=None):
         args = (X, Y, weights, self.reg_lambda, self._head)
         if is_dask_collection(X):
             return DaskLinearObjective(*args)
         # Only Hessian products reuse the curvature of the last evaluation.
-        return LinearObjective(*args, keep_curvature=self.solver in SECOND_ORDER)
+        return LinearObjective(*args, keep_curvature=self.solver in SECOND_ORDER, mean=mean)
 
     def _initial_params(self, objective):
         # Zeros: the course's start, independent of the data, so weighted and

@@ -43,6 +43,7 @@ __all__ = [
     "column_sums",
     "hessp_data_terms",
     "linear_data_terms",
+    "scan_rows",
     "sigmoid_head",
     "softmax_head",
 ]
@@ -301,15 +302,45 @@ def largest_magnitude(X):
     Each row block serves both its max and its min while it is in cache; no |X|
     temporary the size of X is made.
     """
+    return scan_rows(X)[0]
+
+
+def scan_rows(X, sample_weight=None):
+    """Return max |x| over X (NaN if X holds one) and, given weights, the mean row μ.
+
+    One read of dense X from memory: each row block serves its max, its min and its
+    weighted sum while it is in cache, so that ``fit`` checks the features and finds
+    the mean of :class:`CentredAffine` in a single pass. μ = Σ s_i x_i / Σ s_i in
+    float64 (None without weights), with the weights scaled and cast as the
+    objectives scale them (:func:`scaled_weights`): X is never cast, nothing overflows.
+    """
+    weighted = sample_weight is not None
+    if weighted:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        sample_weight = scale_weights(sample_weight, weight_exponent(sample_weight.max()), X.dtype)
+        weight_sum = float(np.sum(sample_weight, dtype=np.float64))
     if sparse.issparse(X):
-        X = X.data
-    if X.size == 0:
-        return 0.0
-    if X.ndim == 1:
-        return max(float(X.max()), -float(X.min()))
-    return float(
-        np.max([max(X[rows].max(), -X[rows].min()) for rows in row_slices(*X.shape, X.itemsize)])
-    )
+        data = X.data
+        largest = max(float(data.max()), -float(data.min())) if data.size else 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = np.ravel(X.T @ sample_weight).astype(np.float64) if weighted else None
+    elif X.size == 0:
+        largest, sums = 0.0, np.zeros(X.shape[1]) if weighted else None
+    elif X.ndim == 1:
+        largest, sums = max(float(X.max()), -float(X.min())), None
+    else:
+        extremes, sums = [], np.zeros(X.shape[1]) if weighted else None
+        # Features too large for training overflow the sums; ``fit`` refuses them
+        # by ``largest`` (``_check_magnitude``), so their μ is never used.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for rows in row_slices(*X.shape, X.itemsize):
+                block = X[rows]
+                extremes += [block.max(), -block.min()]
+                if weighted:
+                    sums += sample_weight[rows] @ block
+        # np.max, not max(): a NaN anywhere must come out, whatever its position.
+        largest = float(np.max(extremes))
+    return largest, sums / weight_sum if weighted else None
 
 
 def row_blocks(X):
@@ -341,12 +372,17 @@ class CentredAffine:
         Training data, float32 or float64; products run in its dtype.
     sample_weight : ndarray of shape (n_samples,)
         Weights defining the mean μ.
+    mean : ndarray of shape (n_features,), default=None
+        μ, when the caller has it already (``fit`` finds it in the pass that checks
+        X, see :func:`scan_rows`); else computed here, one more pass over X.
     """
 
-    def __init__(self, X, sample_weight):
+    def __init__(self, X, sample_weight, mean=None):
         self.X = X
-        self.mean = np.ravel(X.T @ sample_weight).astype(np.float64)
-        self.mean /= float(np.sum(sample_weight, dtype=np.float64))
+        if mean is None:
+            mean = np.ravel(X.T @ sample_weight).astype(np.float64)
+            mean /= float(np.sum(sample_weight, dtype=np.float64))
+        self.mean = mean
 
     def row_blocks(self):
         """Slices of rows to process together; one for sparse X (slicing CSR copies)."""
@@ -651,17 +687,19 @@ class LinearObjective:
         Keep the head's curvature at the θ of the last evaluation (n·k numbers) for
         ``hessp`` at that θ. Second-order fits pass True: their products at θ then
         need no logits of their own. First-order fits save that memory.
+    mean : ndarray of shape (n_features,), default=None
+        The weighted mean row μ of X, if known (see :class:`CentredAffine`).
     """
 
     smooth = True
 
-    def __init__(self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False):
+    def __init__(self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False, mean=None):
         self.Y = Y
         self.sample_weight, self.weight_sum, self.reg_lambda = scaled_weights(
             sample_weight, reg_lambda, X.dtype
         )
         self.head = HEADS[head]
-        self.layer = CentredAffine(X, self.sample_weight)
+        self.layer = CentredAffine(X, self.sample_weight, mean)
         self.dtype = X.dtype
         self.n_features = X.shape[1]
         self.n_outputs = Y.shape[1]
@@ -902,6 +940,8 @@ class TwoLayerObjective:
     keep_forward : bool, default=True
         Keep the forward pass of the last θ (A, Z and G: n·(H + 2k) numbers) for
         ``hessp`` at θ. First-order fits pass False and save that memory.
+    mean : ndarray of shape (n_features,), default=None
+        The weighted mean row μ of X, if known (see :class:`CentredAffine`).
     """
 
     def __init__(
@@ -915,6 +955,7 @@ class TwoLayerObjective:
         n_hidden,
         hessian="exact",
         keep_forward=True,
+        mean=None,
     ):
         # ReLU makes J piecewise smooth: its minima may lie on kinks.
         self.smooth = activation != "relu"
@@ -927,7 +968,7 @@ class TwoLayerObjective:
         self.first_derivative, self.second_derivative = DERIVATIVES[activation]
         self.hessian = hessian
         self.keep_forward = keep_forward
-        self.layer = CentredAffine(X, self.sample_weight)
+        self.layer = CentredAffine(X, self.sample_weight, mean)
         self.dtype = X.dtype
         d, k = X.shape[1], Y.shape[1]
         self.shapes = [(d, n_hidden), (n_hidden,), (n_hidden, k), (k,)]
