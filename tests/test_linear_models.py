@@ -560,3 +560,28 @@ def test_inputs_are_not_modified(Estimator, layout):
     assert X.dtype == X_before.dtype
     np.testing.assert_array_equal(y, y_before)
     np.testing.assert_array_equal(sample_weight, weight_before)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0, 1, 1, 0]),  # counted: non-negative integers up to the length
+        np.array([2, 5, 5, 9, 2, 9, 9, 5, 9, 2], dtype=np.uint8),  # counted, with gaps
+        np.array([3, 7, 3, 7], dtype=np.int32),  # counted, no 0
+        np.array([-1, 4, 4, -1]),  # sorted: a negative label
+        np.array([0, 1000, 0, 1000]),  # sorted: beyond the length
+        np.array(["b", "a", "b", "a"]),  # sorted: strings
+    ],
+)
+def test_labels_encoded_as_numpy_unique_does(labels):
+    # Small non-negative integer labels are encoded by counting (O(n)), the rest by
+    # sorting: both must give numpy's classes, in the labels' dtype, and its codes.
+    X = np.random.default_rng(0).standard_normal((labels.size, 2))
+    classes, codes = np.unique(labels, return_inverse=True)
+    model = SoftmaxClassifier().fit(X, labels)
+    assert model.classes_.dtype == classes.dtype
+    np.testing.assert_array_equal(model.classes_, classes)
+    encoded = SoftmaxClassifier._encode_labels(labels)
+    np.testing.assert_array_equal(encoded[0], classes)
+    np.testing.assert_array_equal(encoded[1], codes)
+    np.testing.assert_array_equal(model.predict(X), classes[model.predict_proba(X).argmax(1)])
