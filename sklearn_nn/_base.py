@@ -39,18 +39,16 @@ def _scaling_advice(dtype):
     return advice + (" or pass X as float64." if dtype == np.float32 else ".")
 
 
-def _validate_finite(estimator, X, y="no_validation", reset=True):
-    """``validate_data`` for our dtypes, quiet about its own overflow on huge X.
+def _validate_finite(estimator, X):
+    """``validate_data`` of new X for our dtypes, quiet about its own overflow on huge X.
 
     scikit-learn tests finiteness by summing X first; on float32 X near its largest
     value the sum overflows (inf − inf) and numpy warns "invalid value encountered
     in reduce" before scikit-learn falls back to its element-wise test, which
-    decides correctly.
+    decides correctly. (``fit`` tests finiteness in its own pass, see ``_prepare``.)
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        return validate_data(
-            estimator, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, reset=reset
-        )
+        return validate_data(estimator, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, reset=False)
 
 
 def _class_totals(y_encoded, weights, n_classes):
@@ -329,7 +327,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predicting
     def _validated_logits(self, X):
         check_is_fitted(self)
-        X = _validate_finite(self, X, reset=False)
+        X = _validate_finite(self, X)
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._logits(X)
         if not np.all(np.isfinite(Z)):

@@ -81,9 +81,7 @@ def sigmoid_head(Z, Y, sample_weight):
     magnitude *= 0.5
     terms += magnitude
     terms += np.multiply(half_minus_y, Z, out=magnitude)
-    # Rows summed in Z's dtype, the n row totals in float64: in float32 a J summed in
-    # float32 is too coarse for the line searches near the optimum.
-    loss = float(sample_weight @ _row_sums(terms).astype(np.float64, copy=False))
+    loss = _weighted_total(sample_weight, _row_sums(terms))
     dZ = e
     dZ += 1
     np.divide(1, dZ, out=dZ)
@@ -118,10 +116,23 @@ def softmax_head(Z, Y, sample_weight):
     Y = Y.astype(Z.dtype, copy=False)
     P, log_norm = _softmax_and_log_norm(Z)
     log_norm -= _row_sums(Y * Z)
-    loss = float(sample_weight @ log_norm.astype(np.float64, copy=False))
+    loss = _weighted_total(sample_weight, log_norm)
     P -= Y
     P *= sample_weight[:, None]
     return loss, P
+
+
+def _weighted_total(sample_weight, per_sample):
+    """Σ_i s_i ℓ_i in float64, from terms in the data's dtype.
+
+    Per-sample terms stay in Z's dtype, their weighted total is float64: in float32 a
+    J summed in float32 is too coarse for the line searches near the optimum. Both
+    vectors are cast (numpy would cast the weights anyway, more slowly, for a mixed
+    product); in float64 neither is copied.
+    """
+    return float(
+        sample_weight.astype(np.float64, copy=False) @ per_sample.astype(np.float64, copy=False)
+    )
 
 
 def _exp_minus_abs(Z):
