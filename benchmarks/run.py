@@ -499,11 +499,14 @@ class Bench:
 
 
 def _floors(X, W, G):
-    """The two products any evaluation must do, in the two ways BLAS can do them.
+    """The two products any evaluation must do, in the three ways BLAS can do them.
 
     ``plain``: X·W then Xᵀ·G over all rows (X read from memory twice); ``blocked``:
     both products on row blocks of ~2 MB, so that each block is still in cache for the
-    second product (X read once). Outputs are preallocated: only the products count.
+    second product (X read once); ``blocked by output``: the same blocks, each product
+    computed transposed, (X·W)ᵀ = Wᵀ·Xᵀ and (Xᵀ·G)ᵀ = Gᵀ·X, with the outputs' rows
+    contiguous (OpenBLAS runs these 10-20 % faster for 10-25 columns). Outputs are
+    preallocated: only the products count.
     """
     n, d = X.shape
     k = W.shape[1]
@@ -511,6 +514,12 @@ def _floors(X, W, G):
     rows = max(256, 2**21 // max(1, d * X.itemsize))
     blocks = [slice(start, min(n, start + rows)) for start in range(0, n, rows)]
     partial = np.empty((d, k), X.dtype)
+    W_t, G_t = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
+    forward_t, backward_t, partial_t = (
+        np.empty((k, n), X.dtype),
+        np.empty((k, d), X.dtype),
+        np.empty((k, d), X.dtype),
+    )
 
     def plain():
         np.matmul(X, W, out=forward)
@@ -523,7 +532,18 @@ def _floors(X, W, G):
             np.matmul(X[block].T, G[block], out=partial)
             np.add(backward, partial, out=backward)
 
-    return {"floor plain": plain, "floor blocked": blocked}
+    def blocked_by_output():
+        backward_t[:] = 0
+        for block in blocks:
+            np.matmul(W_t, X[block].T, out=forward_t[:, block])
+            np.matmul(G_t[:, block], X[block], out=partial_t)
+            np.add(backward_t, partial_t, out=backward_t)
+
+    return {
+        "floor plain": plain,
+        "floor blocked": blocked,
+        "floor blocked by output": blocked_by_output,
+    }
 
 
 def _floor_row(products, times):
@@ -543,7 +563,8 @@ def _floor_row(products, times):
 
 def _floor_times(times):
     """Per round, the faster of the two ways: the floor is the best BLAS can do."""
-    return [min(a, b) for a, b in zip(times["floor plain"], times["floor blocked"], strict=True)]
+    ways = [times[name] for name in ("floor plain", "floor blocked", "floor blocked by output")]
+    return [min(round_times) for round_times in zip(*ways, strict=True)]
 
 
 def _fresh_theta_evaluation(objective, theta):
