@@ -279,6 +279,7 @@ def _as_dtype(array, dtype):
 def _linear_terms(X, Y, s, W, b, head):
     """Σ s ℓ, Xᵀ G and Σ G of a chunk, block by block so that X is read once."""
     loss, grad_W, grad_b = 0.0, np.zeros(W.shape), np.zeros(W.shape[1])
+    Y = np.asfortranarray(Y)  # the logits' layout (products_by_output), as in memory
     for block in row_slices(*X.shape, X.itemsize):
         block_loss, block_grad_W, block_grad_b = linear_data_terms(
             X[block], Y[block], s[block], W, b, head
