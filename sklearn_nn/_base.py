@@ -65,8 +65,10 @@ def _class_totals(y_encoded, weights, n_classes):
 
 
 def _is_small_integer_range(y):
-    """Whether y holds non-negative integers no larger than its length."""
-    return y.dtype.kind in "iu" and y.size > 0 and y.min() >= 0 and y.max() <= y.size
+    """Whether y is a vector of non-negative integers no larger than its length."""
+    return (
+        y.ndim == 1 and y.dtype.kind in "iu" and y.size > 0 and 0 <= y.min() and y.max() <= y.size
+    )
 
 
 def _encode_by_counting(y):
@@ -215,9 +217,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
     def _encode_labels(y):
         """Return ``classes_`` (sorted unique labels) and each label's index in it."""
         try:
-            check_classification_targets(y)
             if _is_small_integer_range(y):
+                # Integer labels always pass check_classification_targets (it calls
+                # them binary or multiclass), whose sort would cost more than this.
                 return _encode_by_counting(y)
+            check_classification_targets(y)
             classes = np.unique(y)
             # The same codes as np.unique(y, return_inverse=True), whose sorting
             # temporaries peak at 5x the labels' size (8 MB for 200 000 int64 labels,
