@@ -646,8 +646,14 @@ def linear_data_terms(X, Y, sample_weight, W, b, head, curvatures=None):
     grad_b : ndarray of shape (n_outputs,)
         Σ_i G_i, in float64.
     """
-    Z = products_by_output(X, W)
-    Z += b
+    if W.any():
+        Z = products_by_output(X, W)
+        Z += b
+    else:
+        # W = 0, where every fit starts: the logits are the intercepts, and the
+        # evaluation needs one product with X instead of two.
+        Z = np.empty((W.shape[1], X.shape[0]), dtype=X.dtype).T
+        Z[...] = b
     if curvatures is not None:
         curvatures.append(head.curvature(Z, sample_weight))
     loss, G = head.loss_and_grad(Z, Y, sample_weight)

@@ -266,3 +266,29 @@ def test_huge_feature_values_give_finite_loss_and_gradient(problem, dtype, scale
     assert np.all(np.isfinite(grad))
     expected = reference_value(objective, theta, X, Y, sample_weight, 1.0, head)
     assert value == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("head, n_outputs", [("sigmoid", 1), ("sigmoid", 3), ("softmax", 3)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_zero_weights_take_the_intercepts_as_logits(head, n_outputs, dtype, sparse_X):
+    # At W = 0 (every fit's start) the logits are the intercepts and the evaluation
+    # skips X·W; against W = 1e-30, which takes the general path and whose products
+    # change the logits by less than their rounding.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4)).astype(dtype)
+    X = sp.csr_matrix(X) if sparse_X else X
+    codes = rng.integers(0, max(2, n_outputs), 300)
+    Y = (codes[:, None] == np.arange(n_outputs)).astype(np.uint8)
+    if n_outputs == 1:
+        Y = (codes == 1).astype(np.uint8)[:, None]
+    objective = LinearObjective(X, Y, rng.uniform(0.5, 2.0, 300), 0.5, head)
+    theta = np.zeros(objective.n_params)
+    theta[-n_outputs:] = rng.standard_normal(n_outputs)
+    tiny = theta.copy()
+    tiny[:-n_outputs] = 1e-30
+    value, grad = objective.value_and_grad(theta)
+    tiny_value, tiny_grad = objective.value_and_grad(tiny)
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(value, tiny_value, rtol=rtol)
+    np.testing.assert_allclose(grad, tiny_grad, rtol=rtol, atol=rtol * np.abs(grad).max())
