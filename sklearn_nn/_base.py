@@ -177,23 +177,24 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             # their row chunks (``_distributed``); the optimizer is the same.
             X_fit, Y_fit, weights_fit, classes = prepare_fit(self, X, y, sample_weight)
             return self._objective(X_fit, Y_fit, weights_fit), classes, None
-        X, y_encoded, classes, weights, mean = self._prepare(X, y, sample_weight)
+        X, y_encoded, classes, weights, class_sums = self._prepare(X, y, sample_weight)
         X_fit, y_fit, weights_fit, monitor = self._monitoring_split(X, y_encoded, weights)
         if X_fit is not X:
-            mean = None  # rows held out: the objective takes the mean of its own rows
+            class_sums = None  # rows held out: the objective sums its own rows
         # 0/1 targets as uint8: an (n, k) indicator takes 1 byte per entry instead of
         # 4 or 8; the heads cast a row block to X's dtype (a few µs) before using it.
         Y_fit = self._targets(y_fit, classes.size, np.uint8)
         del y_encoded, y_fit, weights  # not needed by the objective: freed before it is built
-        return self._objective(X_fit, Y_fit, weights_fit, mean), classes, monitor
+        return self._objective(X_fit, Y_fit, weights_fit, class_sums), classes, monitor
 
     def _prepare(self, X, y, sample_weight):
-        """Validate the inputs of ``fit``; return X, encoded y, classes, weights and μ.
+        """Validate the inputs of ``fit``; return X, encoded y, classes, weights, sums.
 
         X is read from memory once, by :func:`scan_rows`: its finiteness, its
-        magnitude and its weighted mean row μ (for the objective's centring) come
-        from the same pass, not from three (scikit-learn's finiteness test reads
-        all of X, a sixth of a binary logistic fit).
+        magnitude and its weighted row sums per class (the objective's mean row μ,
+        and its J at the start) come from the same pass, not from three
+        (scikit-learn's finiteness test alone reads all of X, a sixth of a binary
+        logistic fit), and the first evaluation of J needs none.
         """
         self._validate_params()
         X, y = validate_data(
@@ -206,12 +207,12 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
                 f"got 1 class: {classes.tolist()[0]!r}."
             )
         weights = self._combined_weights(sample_weight, X, classes, y_encoded)
-        largest, mean = scan_rows(X, weights)
+        largest, class_sums = scan_rows(X, weights, y_encoded, classes.size)
         if not np.isfinite(largest):
             # scikit-learn's own test, for its own message (only on non-finite X).
             assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
         self._check_magnitude(largest, X.dtype)
-        return X, y_encoded, classes, weights, mean
+        return X, y_encoded, classes, weights, class_sums
 
     @staticmethod
     def _encode_labels(y):
@@ -452,12 +453,14 @@ class LinearClassifier(BaseClassifier):
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _objective(self, X, Y, weights, mean=None):
+    def _objective(self, X, Y, weights, class_sums=None):
         args = (X, Y, weights, self.reg_lambda, self._head)
         if is_dask_collection(X):
             return DaskLinearObjective(*args)
         # Only Hessian products reuse the curvature of the last evaluation.
-        return LinearObjective(*args, keep_curvature=self.solver in SECOND_ORDER, mean=mean)
+        return LinearObjective(
+            *args, keep_curvature=self.solver in SECOND_ORDER, class_sums=class_sums
+        )
 
     def _initial_params(self, objective):
         # Zeros: the course's start, independent of the data, so weighted and

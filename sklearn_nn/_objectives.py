@@ -37,6 +37,7 @@ __all__ = [
     "ACTIVATIONS",
     "HEADS",
     "CentredAffine",
+    "ClassRowSums",
     "LinearObjective",
     "TwoLayerObjective",
     "block_curvatures",
@@ -316,42 +317,85 @@ def largest_magnitude(X):
     return scan_rows(X)[0]
 
 
-def scan_rows(X, sample_weight=None):
-    """Return max |x| over X (NaN if X holds one) and, given weights, the mean row μ.
+class ClassRowSums(NamedTuple):
+    """Weighted sums of the rows of X per class, from ``fit``'s one pass over X.
+
+    ``per_class[:, j]`` is Σ s_i x_i over the samples of class j and ``totals[j]`` is
+    Σ s_i over them, the weights scaled as the objectives scale them
+    (:func:`scaled_weights`). They give the objectives the mean row μ without a
+    pass of their own, and J and ∇J at W = 0 without any (see
+    :meth:`LinearObjective.value_and_grad`).
+    """
+
+    per_class: np.ndarray
+    totals: np.ndarray
+
+    @property
+    def mean(self):
+        """μ = Σ_i s_i x_i / Σ_i s_i, float64."""
+        return self.per_class.sum(axis=1) / self.totals.sum()
+
+
+def scan_rows(X, sample_weight=None, codes=None, n_classes=1):
+    """Return max |x| over X (NaN if X holds one) and, given weights, its class sums.
 
     One read of dense X from memory: each row block serves its max, its min and its
-    weighted sum while it is in cache, so that ``fit`` checks the features and finds
-    the mean of :class:`CentredAffine` in a single pass. μ = Σ s_i x_i / Σ s_i in
-    float64 (None without weights), with the weights scaled and cast as the
-    objectives scale them (:func:`scaled_weights`): X is never cast, nothing overflows.
+    weighted sums while it is in cache, so that ``fit`` checks the features and
+    finds what the objectives need from all rows (:class:`ClassRowSums`) in a single
+    pass. ``codes`` (each sample's class, default all 0) and ``n_classes`` split the
+    sums by class. Weights are scaled and cast as the objectives scale them: X is
+    never cast, nothing overflows. The sums are float64 (None without weights).
     """
     weighted = sample_weight is not None
     if weighted:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
         sample_weight = scale_weights(sample_weight, weight_exponent(sample_weight.max()), X.dtype)
-        weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+        codes = np.zeros(X.shape[0], dtype=np.uint8) if codes is None else codes
+        totals = np.bincount(codes, weights=sample_weight, minlength=n_classes)
+        per_class = np.zeros((X.shape[1], n_classes))
     if sparse.issparse(X):
         data = X.data
         largest = max(float(data.max()), -float(data.min())) if data.size else 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums = np.ravel(X.T @ sample_weight).astype(np.float64) if weighted else None
+        if weighted:
+            with np.errstate(over="ignore", invalid="ignore"):
+                per_class += X.T @ _weights_by_class(sample_weight, codes, n_classes)
     elif X.size == 0:
-        largest, sums = 0.0, np.zeros(X.shape[1]) if weighted else None
+        largest = 0.0
     elif X.ndim == 1:
-        largest, sums = max(float(X.max()), -float(X.min())), None
+        largest = max(float(X.max()), -float(X.min()))
     else:
-        extremes, sums = [], np.zeros(X.shape[1]) if weighted else None
+        extremes = []
         # Features too large for training overflow the sums; ``fit`` refuses them
-        # by ``largest`` (``_check_magnitude``), so their μ is never used.
+        # by ``largest`` (``_check_magnitude``), so their sums are never used.
         with np.errstate(over="ignore", invalid="ignore"):
             for rows in row_slices(*X.shape, X.itemsize):
                 block = X[rows]
                 extremes += [block.max(), -block.min()]
                 if weighted:
-                    sums += sample_weight[rows] @ block
+                    per_class += _block_class_sums(
+                        block, sample_weight[rows], codes[rows], n_classes
+                    )
         # np.max, not max(): a NaN anywhere must come out, whatever its position.
         largest = float(np.max(extremes))
-    return largest, sums / weight_sum if weighted else None
+    return largest, ClassRowSums(per_class, totals) if weighted else None
+
+
+def _block_class_sums(block, sample_weight, codes, n_classes):
+    """Σ s_i x_i per class over a row block, shape (n_features, n_classes).
+
+    Up to two classes, one vector product each: a matrix product with two columns
+    costs about four of them.
+    """
+    if n_classes <= 2:
+        return np.column_stack([(sample_weight * (codes == j)) @ block for j in range(n_classes)])
+    return block.T @ _weights_by_class(sample_weight, codes, n_classes)
+
+
+def _weights_by_class(sample_weight, codes, n_classes):
+    """The (n, n_classes) matrix with s_i in column codes_i, zeros elsewhere."""
+    weights = np.zeros((codes.size, n_classes), dtype=sample_weight.dtype)
+    weights[np.arange(codes.size), codes] = sample_weight
+    return weights
 
 
 def row_blocks(X):
@@ -717,19 +761,28 @@ class LinearObjective:
         Keep the head's curvature at the θ of the last evaluation (n·k numbers) for
         ``hessp`` at that θ. Second-order fits pass True: their products at θ then
         need no logits of their own. First-order fits save that memory.
-    mean : ndarray of shape (n_features,), default=None
-        The weighted mean row μ of X, if known (see :class:`CentredAffine`).
+    class_sums : ClassRowSums, default=None
+        The weighted row sums of X per class (:func:`scan_rows`), for the classes
+        whose indicator rows Y holds: one-hot, or with one column the second of two.
+        They give μ without a pass over X, and J and ∇J at W = 0 (every fit's
+        start) without any.
     """
 
     smooth = True
 
-    def __init__(self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False, mean=None):
+    def __init__(
+        self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False, class_sums=None
+    ):
         self.Y = np.asfortranarray(Y)  # the logits' layout (products_by_output)
         self.sample_weight, self.weight_sum, self.reg_lambda = scaled_weights(
             sample_weight, reg_lambda, X.dtype
         )
         self.head = HEADS[head]
-        self.layer = CentredAffine(X, self.sample_weight, mean)
+        self.layer = CentredAffine(
+            X, self.sample_weight, None if class_sums is None else class_sums.mean
+        )
+        self._class_sums = class_sums
+        self._class_targets = _class_targets(class_sums, Y.shape[1], keep_curvature)
         self.dtype = X.dtype
         self.n_features = X.shape[1]
         self.n_outputs = Y.shape[1]
@@ -767,6 +820,8 @@ class LinearObjective:
         the logits exist only block by block.
         """
         W, c = self.unpack(theta)
+        if self._class_targets is not None and not W.any():
+            return self._value_and_grad_at_zero_weights(W, c)
         dtype = self.dtype
         W_x = W.astype(dtype, copy=False)
         b_x = self.layer.intercepts(W, c).astype(dtype, copy=False)
@@ -793,6 +848,20 @@ class LinearObjective:
             self._curvature = (theta.tobytes(), curvatures)
         penalty = 0.5 * self.reg_lambda * float(W.ravel() @ W.ravel())
         return (loss + penalty) / self.weight_sum, self._in_centred_coordinates(W, grad_W, grad_b)
+
+    def _value_and_grad_at_zero_weights(self, W, c):
+        """J and ∇J at W = 0 from the class sums, without reading X.
+
+        Every sample of class j then has the logits z = b = c and its class's targets
+        y_j, so the head on one row per class, weighted by the class totals S_j, gives
+        Σ s ℓ and Σ G, and Xᵀ G = Σ_j (Σ_{i∈j} s_i x_i)(G_j / S_j)ᵀ.
+        """
+        sums = self._class_sums
+        totals = sums.totals.astype(self.dtype)
+        logits = np.tile(c.astype(self.dtype), (totals.size, 1))
+        loss, G = self.head.loss_and_grad(logits, self._class_targets, totals)
+        grad_W = sums.per_class @ (G / totals[:, None])
+        return loss / self.weight_sum, self._in_centred_coordinates(W, grad_W, column_sums(G))
 
     def hessp(self, theta, v):
         """Return H(θ)·v, the exact Hessian of J times a vector, in closed form.
@@ -868,6 +937,22 @@ class LinearObjective:
             )
             self._curvature = (key, curvatures)
         return self._curvature[1]
+
+
+def _class_targets(class_sums, n_outputs, keep_curvature):
+    """Each class's indicator row, for J at W = 0 from class sums; None to read X.
+
+    Second-order fits read X all the same: their Hessian products at the start need
+    the curvature that an evaluation over the rows leaves behind.
+    """
+    if class_sums is None or keep_curvature or not np.all(class_sums.totals > 0):
+        return None
+    n_classes = class_sums.totals.size
+    if n_outputs == n_classes:
+        return np.eye(n_classes, dtype=np.uint8)
+    if n_outputs == 1 and n_classes == 2:
+        return np.array([[0], [1]], dtype=np.uint8)  # binary: Y marks the second class
+    return None
 
 
 def _sigmoid_in_place(A):

@@ -185,7 +185,7 @@ class TwoLayerMLPClassifier(BaseClassifier):
     def _head(self):
         return self.output
 
-    def _objective(self, X, Y, weights, mean=None):
+    def _objective(self, X, Y, weights, class_sums=None):
         args = (X, Y, weights, self.reg_lambda, self.output, self.activation)
         if is_dask_collection(X):
             return DaskTwoLayerObjective(*args, self.hidden_layer_size, hessian=self.hessian)
@@ -195,7 +195,7 @@ class TwoLayerMLPClassifier(BaseClassifier):
             self.hidden_layer_size,
             hessian=self.hessian,
             keep_forward=self.solver in SECOND_ORDER,
-            mean=mean,
+            mean=None if class_sums is None else class_sums.mean,
         )
 
     def _initial_params(self, objective):

@@ -115,23 +115,29 @@ def _drop_linear_penalty(objective, theta, grad):
 
 
 class _ScaledW2Network(TwoLayerMLPClassifier):
-    def _objective(self, X, Y, weights, mean=None):
-        return _PerturbedGradient(super()._objective(X, Y, weights, mean), _scale_w2_gradient)
+    def _objective(self, X, Y, weights, class_sums=None):
+        return _PerturbedGradient(
+            super()._objective(X, Y, weights, class_sums), _scale_w2_gradient
+        )
 
 
 class _UnpenalisedW2Network(TwoLayerMLPClassifier):
-    def _objective(self, X, Y, weights, mean=None):
-        return _PerturbedGradient(super()._objective(X, Y, weights, mean), _drop_w2_penalty)
+    def _objective(self, X, Y, weights, class_sums=None):
+        return _PerturbedGradient(super()._objective(X, Y, weights, class_sums), _drop_w2_penalty)
 
 
 class _UnpenalisedLogistic(RegLogisticClassifier):
-    def _objective(self, X, Y, weights, mean=None):
-        return _PerturbedGradient(super()._objective(X, Y, weights, mean), _drop_linear_penalty)
+    def _objective(self, X, Y, weights, class_sums=None):
+        return _PerturbedGradient(
+            super()._objective(X, Y, weights, class_sums), _drop_linear_penalty
+        )
 
 
 class _UnpenalisedSoftmax(SoftmaxClassifier):
-    def _objective(self, X, Y, weights, mean=None):
-        return _PerturbedGradient(super()._objective(X, Y, weights, mean), _drop_linear_penalty)
+    def _objective(self, X, Y, weights, class_sums=None):
+        return _PerturbedGradient(
+            super()._objective(X, Y, weights, class_sums), _drop_linear_penalty
+        )
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -206,8 +206,8 @@ def _drop_linear_penalty(objective, v, out):
 
 def _broken(Estimator, perturb):
     class Broken(Estimator):
-        def _objective(self, X, Y, weights, mean=None):
-            return _PerturbedHessp(super()._objective(X, Y, weights, mean), perturb)
+        def _objective(self, X, Y, weights, class_sums=None):
+            return _PerturbedHessp(super()._objective(X, Y, weights, class_sums), perturb)
 
     Broken.__name__ = f"Broken{Estimator.__name__}"
     return Broken

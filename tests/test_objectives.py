@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from sklearn_nn._objectives import LinearObjective
+from sklearn_nn._objectives import LinearObjective, scan_rows
 
 EPS = 1e-4
 
@@ -272,23 +272,32 @@ def test_huge_feature_values_give_finite_loss_and_gradient(problem, dtype, scale
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse_X", [False, True])
 def test_zero_weights_take_the_intercepts_as_logits(head, n_outputs, dtype, sparse_X):
-    # At W = 0 (every fit's start) the logits are the intercepts and the evaluation
-    # skips X·W; against W = 1e-30, which takes the general path and whose products
-    # change the logits by less than their rounding.
+    # At W = 0 (every fit's start) the logits are the intercepts: the evaluation
+    # skips X·W, and given fit's class sums (scan_rows) it reads no X at all. Both
+    # against W = 1e-30, which takes the general path and whose products change the
+    # logits by less than their rounding.
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((300, 4)).astype(dtype)
+    X = rng.standard_normal((300, 4)).astype(dtype) + 3.0
     X = sp.csr_matrix(X) if sparse_X else X
-    codes = rng.integers(0, max(2, n_outputs), 300)
-    Y = (codes[:, None] == np.arange(n_outputs)).astype(np.uint8)
+    n_classes = max(2, n_outputs)
+    codes = rng.integers(0, n_classes, 300).astype(np.uint8)
+    Y = (codes[:, None] == np.arange(n_classes)).astype(np.uint8)
     if n_outputs == 1:
-        Y = (codes == 1).astype(np.uint8)[:, None]
-    objective = LinearObjective(X, Y, rng.uniform(0.5, 2.0, 300), 0.5, head)
+        Y = Y[:, 1:]
+    weights = rng.uniform(0.5, 2.0, 300)
+    class_sums = scan_rows(X, weights, codes, n_classes)[1]
+    objective = LinearObjective(X, Y, weights, 0.5, head)
+    from_sums = LinearObjective(X, Y, weights, 0.5, head, class_sums=class_sums)
     theta = np.zeros(objective.n_params)
     theta[-n_outputs:] = rng.standard_normal(n_outputs)
     tiny = theta.copy()
     tiny[:-n_outputs] = 1e-30
-    value, grad = objective.value_and_grad(theta)
-    tiny_value, tiny_grad = objective.value_and_grad(tiny)
-    rtol = 1e-6 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(value, tiny_value, rtol=rtol)
-    np.testing.assert_allclose(grad, tiny_grad, rtol=rtol, atol=rtol * np.abs(grad).max())
+    value, grad = objective.value_and_grad(tiny)
+    # float32: Xᵀ G on uncentred features (at 3 ± 1) in float32 rounding, then the
+    # centring's cancellation; the class sums are accumulated in float64.
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    for zero in (objective, from_sums):
+        zero_value, zero_grad = zero.value_and_grad(theta)
+        np.testing.assert_allclose(zero_value, value, rtol=rtol)
+        np.testing.assert_allclose(zero_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max())
+    np.testing.assert_allclose(from_sums.layer.mean, objective.layer.mean, rtol=rtol)
