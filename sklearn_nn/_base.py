@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._distributed import DaskLinearObjective, is_dask_collection, predict_blocks, prepare_fit
-from ._objectives import LinearObjective, largest_magnitude, scan_rows
+from ._objectives import LinearObjective, class_totals, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -49,19 +49,6 @@ def _validate_finite(estimator, X):
     """
     with np.errstate(over="ignore", invalid="ignore"):
         return validate_data(estimator, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, reset=False)
-
-
-def _class_totals(y_encoded, weights, n_classes):
-    """Σ of the weights per class; np.bincount in blocks of rows.
-
-    bincount casts the codes to intp: on all rows at once that is 8 bytes per row,
-    the largest temporary of a linear fit (the codes themselves take 1).
-    """
-    totals = np.zeros(n_classes)
-    for start in range(0, y_encoded.size, 2**16):
-        rows = slice(start, start + 2**16)
-        totals += np.bincount(y_encoded[rows], weights=weights[rows], minlength=n_classes)
-    return totals
 
 
 def _is_small_integer_range(y):
@@ -308,7 +295,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             # Balanced weights from *weighted* class totals, so that an integer weight
             # stays equivalent to a repeated row (compute_class_weight only learned
             # sample_weight in scikit-learn 1.7; we support 1.6).
-            totals = _class_totals(y_encoded, sample_weight, classes.size)
+            totals = class_totals(y_encoded, sample_weight, classes.size)
             per_class = totals.sum() / (classes.size * totals)
         elif self.class_weight is None:
             return sample_weight
@@ -320,7 +307,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _require_weight_in_every_class(weights, classes, y_encoded):
-        totals = _class_totals(y_encoded, weights, classes.size)
+        totals = class_totals(y_encoded, weights, classes.size)
         if not np.all(totals > 0):
             empty = classes[totals <= 0].tolist()
             raise ValueError(
