@@ -42,6 +42,7 @@ from ._objectives import (
     LinearObjective,
     TwoLayerObjective,
     block_curvatures,
+    class_totals,
     column_sums,
     covariance_terms,
     hessp_data_terms,
@@ -747,7 +748,7 @@ def _chunk_checks(estimator_class, X, y, sample_weight):
         float(np.min(sample_weight, initial=np.inf)),
         float(np.max(sample_weight, initial=-np.inf)),
         labels,
-        np.bincount(inverse, weights=sample_weight, minlength=labels.size),
+        class_totals(inverse, sample_weight, labels.size),
     )
 
 

@@ -337,29 +337,33 @@ class ClassRowSums(NamedTuple):
         return self.per_class.sum(axis=1) / self.totals.sum()
 
 
-def scan_rows(X, sample_weight=None, codes=None, n_classes=1):
+def scan_rows(X, sample_weight=None, codes=None, n_classes=None):
     """Return max |x| over X (NaN if X holds one) and, given weights, its class sums.
 
     One read of dense X from memory: each row block serves its max, its min and its
     weighted sums while it is in cache, so that ``fit`` checks the features and
     finds what the objectives need from all rows (:class:`ClassRowSums`) in a single
-    pass. ``codes`` (each sample's class, default all 0) and ``n_classes`` split the
-    sums by class. Weights are scaled and cast as the objectives scale them: X is
-    never cast, nothing overflows. The sums are float64 (None without weights).
+    pass. ``codes`` (each sample's class) and ``n_classes`` split the sums by class;
+    they come with the weights. Weights are scaled and cast as the objectives scale
+    them: X is never cast, nothing overflows. The sums are float64 (None without
+    weights).
     """
     weighted = sample_weight is not None
     if weighted:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
         sample_weight = scale_weights(sample_weight, weight_exponent(sample_weight.max()), X.dtype)
-        codes = np.zeros(X.shape[0], dtype=np.uint8) if codes is None else codes
         totals = class_totals(codes, sample_weight, n_classes)
         per_class = np.zeros((X.shape[1], n_classes))
     if sparse.issparse(X):
         data = X.data
         largest = max(float(data.max()), -float(data.min())) if data.size else 0.0
         if weighted:
+            # The weights as a sparse (n, n_classes) matrix: no dense one n·k long.
+            by_class = sparse.csr_matrix(
+                (sample_weight, codes, np.arange(codes.size + 1)), shape=(codes.size, n_classes)
+            )
             with np.errstate(over="ignore", invalid="ignore"):
-                per_class += X.T @ _weights_by_class(sample_weight, codes, n_classes)
+                per_class += (by_class.T @ X).T.toarray()
     elif X.size == 0:
         largest = 0.0
     elif X.ndim == 1:
@@ -706,14 +710,8 @@ def linear_data_terms(X, Y, sample_weight, W, b, head, curvatures=None):
     grad_b : ndarray of shape (n_outputs,)
         Σ_i G_i, in float64.
     """
-    if W.any():
-        Z = products_by_output(X, W)
-        Z += b
-    else:
-        # W = 0, where every fit starts: the logits are the intercepts, and the
-        # evaluation needs one product with X instead of two.
-        Z = np.empty((W.shape[1], X.shape[0]), dtype=X.dtype).T
-        Z[...] = b
+    Z = products_by_output(X, W)
+    Z += b
     if curvatures is not None:
         curvatures.append(head.curvature(Z, sample_weight))
     loss, G = head.loss_and_grad(Z, Y, sample_weight)

@@ -272,10 +272,10 @@ def test_huge_feature_values_give_finite_loss_and_gradient(problem, dtype, scale
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse_X", [False, True])
 def test_zero_weights_take_the_intercepts_as_logits(head, n_outputs, dtype, sparse_X):
-    # At W = 0 (every fit's start) the logits are the intercepts: the evaluation
-    # skips X·W, and given fit's class sums (scan_rows) it reads no X at all. Both
-    # against W = 1e-30, which takes the general path and whose products change the
-    # logits by less than their rounding.
+    # At W = 0 (every fit's start) the logits are the intercepts: given fit's class
+    # sums (scan_rows) the evaluation reads no X at all. Against the general path at
+    # W = 0 and at W = 1e-30, whose products change the logits by less than their
+    # rounding.
     rng = np.random.default_rng(0)
     X = rng.standard_normal((300, 4)).astype(dtype) + 3.0
     X = sp.csr_matrix(X) if sparse_X else X
