@@ -161,12 +161,24 @@ def _row_sums(A):
 
 
 def column_sums(A):
-    """Return Σ_i A_i in float64, as a BLAS matrix-vector product.
+    """Return Σ_i A_i in float64.
 
-    numpy's ``sum(axis=0)`` over rows of 10-25 entries costs 5-10x as much; float32
-    columns are summed in float64 all the same (numpy casts them for the product).
+    float64 columns go through a BLAS matrix-vector product: numpy's ``sum(axis=0)``
+    costs up to twice as much on blocks of a few thousand rows, 1.5x on C-ordered
+    rows of 10-25 entries. float32 ones are summed by numpy in float64: the product
+    would first cast the whole block to float64, at 2.5x the cost of the sum.
     """
-    return np.ones(A.shape[0]) @ A
+    if A.dtype != np.float64:
+        return A.sum(axis=0, dtype=np.float64)
+    n_rows = A.shape[0]
+    ones = _ONES[:n_rows] if n_rows <= _ONES.size else np.ones(n_rows)
+    return ones @ A
+
+
+#: Ones for the column sums of up to 65 536 rows, made once (512 kB): making them
+#: for every row block cost more than the product itself (1.7 of 3 µs on 2 621 rows).
+_ONES = np.ones(2**16)
+_ONES.flags.writeable = False
 
 
 def _softmax_and_log_norm(Z):
@@ -502,15 +514,18 @@ class CentredAffine:
         """As :meth:`backward`, with delta made block by block by ``delta_of(block)``.
 
         Each block of delta meets its rows of X while they are in cache, and the
-        whole delta never needs to exist.
+        whole delta never needs to exist. The product is taken as (deltaᵀ X)ᵀ: when
+        X comes from memory (the network reads it a second time, after its forward
+        pass over all rows), float64 OpenBLAS runs it ~15 % faster than Xᵀ delta.
         """
-        grad_W[:] = 0
+        grad_W_t = np.zeros(grad_W.shape[::-1])
         grad_c[:] = 0
         for block in self.row_blocks():
             delta = delta_of(block)
             grad_c += column_sums(delta)
-            grad_W += self.rows(block).T @ delta
+            grad_W_t += delta.T @ self.rows(block)
         # ∂(XW + b)/∂W = X − 1μᵀ: the centring is a rank-one term, X is not copied.
+        grad_W[:] = grad_W_t.T
         grad_W -= np.outer(self.mean, grad_c)
 
 
