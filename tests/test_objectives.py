@@ -6,12 +6,14 @@ from the optimum, for every head, with and without sample weights, with and with
 the penalty, on dense and CSR data in float64 and float32.
 """
 
+import math
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from sklearn_nn._objectives import LinearObjective, scan_rows
+from sklearn_nn._objectives import LinearObjective, column_sums, scan_rows
 
 EPS = 1e-4
 
@@ -301,3 +303,23 @@ def test_zero_weights_take_the_intercepts_as_logits(head, n_outputs, dtype, spar
         np.testing.assert_allclose(zero_value, value, rtol=rtol)
         np.testing.assert_allclose(zero_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max())
     np.testing.assert_allclose(from_sums.layer.mean, objective.layer.mean, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n_rows", [1, 2621, 2**16, 2**16 + 1])
+def test_column_sums_are_float64_sums(n_rows, order, dtype):
+    # Row blocks up to 65 536 rows share one kept vector of ones, longer arrays make
+    # their own; float32 is summed in float64. Against math.fsum, exact in float64.
+    rng = np.random.default_rng(n_rows)
+    A = np.asarray(rng.standard_normal((n_rows, 3)) * 1e3, dtype=dtype, order=order)
+    sums = column_sums(A)
+    assert sums.dtype == np.float64
+    exact = [math.fsum(column) for column in A.T.astype(np.float64)]
+    np.testing.assert_allclose(sums, exact, rtol=1e-12, atol=1e-9)
+    # Twice in a row (the kept ones must still be ones), and on a view of rows.
+    np.testing.assert_array_equal(column_sums(A), sums)
+    half = A[: n_rows // 2 + 1]
+    np.testing.assert_allclose(
+        column_sums(half), half.astype(np.float64).sum(axis=0), rtol=1e-12, atol=1e-9
+    )
