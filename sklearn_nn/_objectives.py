@@ -254,30 +254,39 @@ def softmax_curvature(Z, sample_weight):
 
 
 def weight_exponent(largest_weight):
-    """Return e with largest_weight / 2**e in [0.5, 1), the power of two for the weights."""
-    return int(np.frexp(float(largest_weight))[1])
+    """Return e with largest_weight / 2**e in (0.5, 1], the power of two for the weights.
+
+    A largest weight that is a power of two keeps its scale: unit weights stay 1.
+    """
+    mantissa, exponent = np.frexp(float(largest_weight))
+    return int(exponent) - int(mantissa == 0.5)
 
 
 def scale_weights(sample_weight, exponent, dtype):
-    """Return s / 2**exponent in ``dtype``.
+    """Return s / 2**exponent in ``dtype``; s itself when that changes nothing.
 
     Scaled in float64 and written in ``dtype`` in one pass, without a float64
-    temporary; exact, a power of two only shifts exponents.
+    temporary; exact, a power of two only shifts exponents. Unit weights in X's
+    dtype (``fit`` makes them so without ``sample_weight``) are not copied: a copy
+    would be the largest array a linear fit allocates.
     """
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    sample_weight = np.asarray(sample_weight)
+    if exponent == 0 and sample_weight.dtype == dtype:
+        return sample_weight
+    sample_weight = sample_weight.astype(np.float64, copy=False)
     scaled = np.empty(sample_weight.shape, dtype=dtype)
     return np.ldexp(sample_weight, -exponent, out=scaled, casting="same_kind")
 
 
 def scaled_weights(sample_weight, reg_lambda, dtype):
-    """Return s, S = Σ s and λ, all divided by the power of two nearest max(s).
+    """Return s, S = Σ s and λ, all divided by the power of two at or above max(s).
 
     J = (Σ s ℓ + λ/2 ‖W‖²) / S is unchanged -- exactly, a power of two only shifts
     exponents -- but with every s ≤ 1 no product of the weights with the data can
     overflow, however large the weights a user passes (even beyond float32's range:
     they are scaled in float64, then cast to ``dtype``).
     """
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    sample_weight = np.asarray(sample_weight)
     exponent = weight_exponent(sample_weight.max())
     scaled = scale_weights(sample_weight, exponent, dtype)
     weight_sum = float(np.sum(scaled, dtype=np.float64))
@@ -362,7 +371,7 @@ def scan_rows(X, sample_weight=None, codes=None, n_classes=None):
     """
     weighted = sample_weight is not None
     if weighted:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        sample_weight = np.asarray(sample_weight)
         sample_weight = scale_weights(sample_weight, weight_exponent(sample_weight.max()), X.dtype)
         totals = class_totals(codes, sample_weight, n_classes)
         per_class = np.zeros((X.shape[1], n_classes))

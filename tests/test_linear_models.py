@@ -369,9 +369,12 @@ def test_csr_input_gives_dense_coefficients(Estimator, solver):
     )
 
 
-# Near |grad|inf = 1e-5 a CG step lowers J by ~1e-10, below J's float32 resolution
-# (~1e-8), so CG's line search gives up there; 1e-4 is within float32's reach.
-FLOAT32_TOL = {"lbfgs": 1e-5, "tnc": 1e-5, "cg": 1e-4}
+# Near |grad|inf = 1e-5 a step lowers J by ~1e-10, below J's float32 resolution
+# (~1e-8), so the line searches of CG and TNC may give up there: whether they end
+# just below or just above 1e-5 is decided by rounding (unit weights scaled to 1
+# instead of ½, which changes no value of J, moved iris TNC from converged to 1.4e-5
+# and iris CG the other way). 1e-4 is within float32's reach; L-BFGS-B reaches 1e-5.
+FLOAT32_TOL = {"lbfgs": 1e-5, "tnc": 1e-4, "cg": 1e-4}
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "tnc", "cg"])

@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from sklearn_nn._objectives import LinearObjective, column_sums, scan_rows
+from sklearn_nn._objectives import LinearObjective, column_sums, scaled_weights, scan_rows
 
 EPS = 1e-4
 
@@ -323,3 +323,34 @@ def test_column_sums_are_float64_sums(n_rows, order, dtype):
     np.testing.assert_allclose(
         column_sums(half), half.astype(np.float64).sum(axis=0), rtol=1e-12, atol=1e-9
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("largest", "scale"),
+    [(1.0, 1.0), (0.5, 2.0), (3.0, 0.25), (0.3, 2.0), (2.0**100, 2.0**-100), (1e300, 2.0**-997)],
+)
+def test_weights_are_scaled_by_the_power_of_two_at_or_above_the_largest(largest, scale, dtype):
+    # Every scaled weight ≤ 1 and the largest in (0.5, 1]; λ scales with them, so J
+    # is unchanged. Weights beyond float32's range are scaled in float64 first.
+    weights = np.array([largest, largest / 3, 0.0])
+    scaled, weight_sum, reg_lambda = scaled_weights(weights, 0.7, dtype)
+    assert scaled.dtype == dtype
+    np.testing.assert_array_equal(scaled, (weights * scale).astype(dtype))
+    assert 0.5 < scaled.max() <= 1.0
+    assert weight_sum == pytest.approx(float(np.sum(weights * scale)), rel=1e-7)
+    assert reg_lambda == 0.7 * scale
+
+
+def test_unit_weights_in_the_data_dtype_are_not_copied():
+    # fit's weights without sample_weight: the objective uses them as they are (a
+    # copy would be the largest array of a linear fit).
+    for dtype in (np.float32, np.float64):
+        ones = np.ones(1000, dtype=dtype)
+        scaled, weight_sum, reg_lambda = scaled_weights(ones, 0.7, dtype)
+        assert scaled is ones
+        assert (weight_sum, reg_lambda) == (1000.0, 0.7)
+    # Any other dtype is written into a new array, never over the caller's.
+    ones = np.ones(1000)
+    scaled = scaled_weights(ones, 0.7, np.float32)[0]
+    assert scaled.dtype == np.float32 and not np.shares_memory(scaled, ones)
