@@ -1111,7 +1111,10 @@ class TwoLayerObjective:
     ):
         # ReLU makes J piecewise smooth: its minima may lie on kinks.
         self.smooth = activation != "relu"
-        self.Y = Y
+        # In X's dtype once: the head runs on all rows at once here (the hidden
+        # means couple them), and would otherwise cast all of Y in every evaluation,
+        # a temporary as large as this copy at the same moment of the pass.
+        self.Y = Y.astype(X.dtype)
         self.sample_weight, self.weight_sum, self.reg_lambda = scaled_weights(
             sample_weight, reg_lambda, X.dtype
         )
