@@ -1129,6 +1129,7 @@ class TwoLayerObjective:
         self.shapes = [(d, n_hidden), (n_hidden,), (n_hidden, k), (k,)]
         self._bounds = np.cumsum([0] + [int(np.prod(shape)) for shape in self.shapes])
         self._cache = (None, None)
+        self._last_mean_hidden = (None, None)
 
     @property
     def n_params(self):
@@ -1153,10 +1154,23 @@ class TwoLayerObjective:
         """ā = Σ_i s_i A_i / S on the training rows, in float64."""
         return (self.sample_weight @ A).astype(np.float64) / self.weight_sum
 
+    def _mean_hidden_at(self, theta):
+        """ā at θ: kept from the last forward pass if it was at θ, else a new pass.
+
+        The per-iteration monitor of early stopping and the end of a fit ask for
+        the model at the iterate the solver has just evaluated; recomputing ā there
+        would read X once more.
+        """
+        key, mean_hidden = self._last_mean_hidden
+        if key == theta.tobytes():
+            return mean_hidden
+        W1, c1, _, _ = self.unpack(theta)
+        return self._mean_hidden(self._hidden(W1, c1))
+
     def model_params(self, theta):
         """Return the model's ``[W1, b1, W2, b2]`` for θ."""
         W1, c1, W2, c2 = self.unpack(theta)
-        mean_hidden = self._mean_hidden(self._hidden(W1, c1))
+        mean_hidden = self._mean_hidden_at(theta)
         return [W1, self.layer.intercepts(W1, c1), W2, c2 - mean_hidden @ W2]
 
     def theta(self, W1, b1, W2, b2):
@@ -1183,6 +1197,7 @@ class TwoLayerObjective:
         W1, c1, W2, c2 = self.unpack(theta)
         A = self._hidden(W1, c1)
         mean_hidden = self._mean_hidden(A)
+        self._last_mean_hidden = (key, mean_hidden)
         Z = A @ W2.astype(A.dtype, copy=False)
         Z += (c2 - mean_hidden @ W2).astype(A.dtype, copy=False)
         loss, G = self.head.loss_and_grad(Z, self.Y, self.sample_weight)

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from sklearn_nn import TwoLayerMLPClassifier
-from sklearn_nn._objectives import TwoLayerObjective
+from sklearn_nn._objectives import CentredAffine, TwoLayerObjective
 
 SOLVERS = ["lbfgs", "tnc", "cg"]
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]
@@ -231,6 +231,32 @@ def test_early_stopping_keeps_best_held_out_iterate(solver):
         activation="sigmoid",
     )
     assert net.loss_ == pytest.approx(j_train, rel=1e-12)
+
+
+def test_early_stopping_scores_without_a_pass_over_the_training_rows(monkeypatch):
+    # The monitor needs the model at the iterate, whose output intercepts depend on
+    # the training rows' mean hidden activations: they are kept from the solver's
+    # evaluation there, so scoring reads only the held-out rows.
+    passes = {"training": 0, "held out": 0, "value_and_grad": 0}
+    forward, value_and_grad = CentredAffine.forward, TwoLayerObjective.value_and_grad
+
+    def counted_forward(self, W, c, X=None):
+        passes["training" if X is None else "held out"] += 1
+        return forward(self, W, c, X)
+
+    def counted_value_and_grad(self, theta):
+        passes["value_and_grad"] += 1
+        return value_and_grad(self, theta)
+
+    monkeypatch.setattr(CentredAffine, "forward", counted_forward)
+    monkeypatch.setattr(TwoLayerObjective, "value_and_grad", counted_value_and_grad)
+    X, y = noisy_labels()
+    net = TwoLayerMLPClassifier(
+        reg_lambda=1e-4, max_iter=2000, early_stopping=True, random_state=0
+    ).fit(X, y)
+    assert passes["held out"] == net.n_iter_
+    # θ's set-up, one per evaluation, and J at the restored best iterate.
+    assert passes["training"] == 1 + passes["value_and_grad"]
 
 
 def test_without_early_stopping_validation_attributes_are_none():
