@@ -523,18 +523,22 @@ class CentredAffine:
         """As :meth:`backward`, with delta made block by block by ``delta_of(block)``.
 
         Each block of delta meets its rows of X while they are in cache, and the
-        whole delta never needs to exist. The product is taken as (deltaᵀ X)ᵀ: when
-        X comes from memory (the network reads it a second time, after its forward
-        pass over all rows), float64 OpenBLAS runs it ~15 % faster than Xᵀ delta.
+        whole delta never needs to exist. Dense float64 products are taken as
+        (deltaᵀ X)ᵀ: when X comes from memory (the network reads it a second time,
+        after its forward pass over all rows), OpenBLAS's dgemm runs them ~15 %
+        faster than Xᵀ delta, where its sgemm runs ~3 % slower.
         """
-        grad_W_t = np.zeros(grad_W.shape[::-1])
+        transposed = self.X.dtype == np.float64 and not sparse.issparse(self.X)
+        total = None
         grad_c[:] = 0
         for block in self.row_blocks():
             delta = delta_of(block)
             grad_c += column_sums(delta)
-            grad_W_t += delta.T @ self.rows(block)
+            rows = self.rows(block)
+            product = delta.T @ rows if transposed else rows.T @ delta
+            total = product if total is None else np.add(total, product, out=total)
         # ∂(XW + b)/∂W = X − 1μᵀ: the centring is a rank-one term, X is not copied.
-        grad_W[:] = grad_W_t.T
+        grad_W[:] = total.T if transposed else total
         grad_W -= np.outer(self.mean, grad_c)
 
 
