@@ -507,8 +507,9 @@ def _floors(X, W, G):
     computed as (Wᵀ·Xᵀ)ᵀ and G laid out the same way, each output's column contiguous
     (OpenBLAS runs these 10-20 % faster for 10-25 columns; our linear objectives work
     so); ``blocked by output, Gᵀ·X``: as the last, with Xᵀ·G computed as (Gᵀ·X)ᵀ
-    (float64 OpenBLAS runs it ~15 % faster for the network's 400 × 25; our network's
-    first layer works so). Outputs are preallocated: only the products count.
+    (float64 OpenBLAS runs it ~15 % faster for the network's 400 × 25, with X read
+    from memory; our network's first layer works so in float64). Outputs are
+    preallocated: only the products count.
     """
     n, d = X.shape
     k = W.shape[1]
