@@ -267,9 +267,9 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
     def _combined_weights(self, sample_weight, X, classes, y_encoded):
         """Per-sample weights s_i = sample_weight_i × class_weight[y_i], validated."""
         # Given weights stay float64 whatever X's dtype: a float32 objective receives
-        # them divided by their maximum (see ``scaled_weights``), so that weights
-        # beyond float32's range are no reason to fail. Unit weights are made in X's
-        # dtype, as the objectives use them: then nothing copies them.
+        # them scaled by a power of two to at most 1 (see ``scaled_weights``), so that
+        # weights beyond float32's range are no reason to fail. Unit weights are made
+        # in X's dtype, as the objectives use them: then nothing copies them.
         n_samples = X.shape[0]
         if sample_weight is None:
             sample_weight = np.ones(n_samples, dtype=X.dtype)
