@@ -48,6 +48,7 @@ from ._objectives import (
     hessp_data_terms,
     largest_magnitude,
     linear_data_terms,
+    products_with_rows,
     row_slices,
     scale_weights,
     weight_exponent,
@@ -437,7 +438,7 @@ def _network_grad_terms(X, Y, s, A, W2, b2, head, activation):
         loss,
         column_sums(G),
         A.T @ G,
-        X.T @ parts,
+        products_with_rows(X, parts),
         column_sums(parts),
     )
 
@@ -474,7 +475,7 @@ def _network_hessp_terms(X, Y, s, A, V1, v_b1, W2, b2, V2, R_Z_shift, u, head, a
         grad_W2 += R_A.T @ G
     else:
         Q *= first
-    return column_sums(R_G), grad_W2, X.T @ Q, column_sums(Q)
+    return column_sums(R_G), grad_W2, products_with_rows(X, Q), column_sums(Q)
 
 
 class _NetworkState:
