@@ -516,41 +516,41 @@ def _floors(X, W, G):
     forward, backward = np.empty((n, k), X.dtype), np.empty((d, k), X.dtype)
     rows = max(256, 2**21 // max(1, d * X.itemsize))
     blocks = [slice(start, min(n, start + rows)) for start in range(0, n, rows)]
-    partial = np.empty((d, k), X.dtype)
     W_t, G_by_output = np.ascontiguousarray(W.T), np.asfortranarray(G)
     forward_t = np.empty((k, n), X.dtype)
-    backward_t, partial_t = np.empty((k, d), X.dtype), np.empty((k, d), X.dtype)
 
     def plain():
         np.matmul(X, W, out=forward)
         np.matmul(X.T, G, out=backward)
 
-    def blocked():
-        backward[:] = 0
-        for block in blocks:
-            np.matmul(X[block], W, out=forward[block])
-            np.matmul(X[block].T, G[block], out=partial)
-            np.add(backward, partial, out=backward)
+    def blocked(by_output, transposed):
+        """Both products per row block: X·W as (Wᵀ·Xᵀ)ᵀ if ``by_output``, Xᵀ·G as (Gᵀ·X)ᵀ if
+        ``transposed``. The choice is made per call by two tests, not by extra calls."""
+        G_rows = G_by_output if by_output else G
+        total = np.empty((k, d) if transposed else (d, k), X.dtype)
+        partial = np.empty_like(total)
 
-    def blocked_by_output():
-        backward[:] = 0
-        for block in blocks:
-            np.matmul(W_t, X[block].T, out=forward_t[:, block])
-            np.matmul(X[block].T, G_by_output[block], out=partial)
-            np.add(backward, partial, out=backward)
+        def run():
+            total[:] = 0
+            for block in blocks:
+                X_block = X[block]
+                if by_output:
+                    np.matmul(W_t, X_block.T, out=forward_t[:, block])
+                else:
+                    np.matmul(X_block, W, out=forward[block])
+                if transposed:
+                    np.matmul(G_rows[block].T, X_block, out=partial)
+                else:
+                    np.matmul(X_block.T, G_rows[block], out=partial)
+                np.add(total, partial, out=total)
 
-    def blocked_by_output_transposed():
-        backward_t[:] = 0
-        for block in blocks:
-            np.matmul(W_t, X[block].T, out=forward_t[:, block])
-            np.matmul(G_by_output[block].T, X[block], out=partial_t)
-            np.add(backward_t, partial_t, out=backward_t)
+        return run
 
     return {
         "floor plain": plain,
-        "floor blocked": blocked,
-        "floor blocked by output": blocked_by_output,
-        "floor blocked by output, Gᵀ·X": blocked_by_output_transposed,
+        "floor blocked": blocked(by_output=False, transposed=False),
+        "floor blocked by output": blocked(by_output=True, transposed=False),
+        "floor blocked by output, Gᵀ·X": blocked(by_output=True, transposed=True),
     }
 
 
