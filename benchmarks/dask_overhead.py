@@ -71,34 +71,33 @@ class _PayloadMeter:
     """Count the pickled size of what every Dask objective sends and gathers back.
 
     A context manager: while it is open, the map-reduces of any
-    ``sklearn_nn._distributed`` objective (including those a ``fit`` builds) are
+    Dask-backed objective (including those a ``fit`` builds) are
     counted: per task, the function and its parameter-sized arguments; per chunk,
     the partial sums that the client adds up.
     """
 
     def __enter__(self):
-        from sklearn_nn import _distributed
+        from sklearn_nn._dask import rows
 
-        self._module = _distributed
-        self._tasks, self._sum_parts = _distributed._Chunks.tasks, _distributed._sum_parts
+        self._module = rows
+        self._tasks, self._sum_parts = rows.DaskRows._tasks, rows.sum_parts
         self.sent = self.received = 0
         meter = self
 
-        def tasks(chunks, func, *columns, args=()):
+        def tasks(dask_rows, run, *columns):
             # What travels per task besides references to persisted chunks.
-            task = partial(_distributed._map_chunks, func, args)
-            meter.sent += len(chunks.groups) * len(pickle.dumps(task, protocol=5))
-            return meter._tasks(chunks, func, *columns, args=args)
+            meter.sent += len(dask_rows.groups) * len(pickle.dumps(run, protocol=5))
+            return meter._tasks(dask_rows, run, *columns)
 
         def sum_parts(parts):
             meter.received += sum(len(pickle.dumps(part, protocol=5)) for part in parts)
             return meter._sum_parts(parts)
 
-        _distributed._Chunks.tasks, _distributed._sum_parts = tasks, sum_parts
+        rows.DaskRows._tasks, rows.sum_parts = tasks, sum_parts
         return self
 
     def __exit__(self, *exc_info):
-        self._module._Chunks.tasks, self._module._sum_parts = self._tasks, self._sum_parts
+        self._module.DaskRows._tasks, self._module.sum_parts = self._tasks, self._sum_parts
 
     @property
     def total(self):
@@ -157,7 +156,6 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
     from threadpoolctl import threadpool_limits
 
     from sklearn_nn import RegLogisticClassifier
-    from sklearn_nn._distributed import DaskLinearObjective
     from sklearn_nn._objectives import LinearObjective
 
     n_samples, n_features = X.shape
@@ -200,9 +198,9 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
         # X goes to the workers once, here; the fit below reuses the chunks.
         X_dask, Y_dask, y_dask = _rows_on_workers(client, [X, Y, y], n_chunks)
         weights = da.ones(n_samples, chunks=(X_dask.chunks[0],))
-        objective = DaskLinearObjective(X_dask, Y_dask, weights, reg_lambda, "sigmoid")
+        objective = LinearObjective(X_dask, Y_dask, weights, reg_lambda, "sigmoid")
         result["dask_setup_s"] = time.perf_counter() - start  # send X, μ and S
-        result["groups"] = len(objective.chunks.groups)
+        result["groups"] = len(objective.rows.groups)
 
         value, grad = objective.value_and_grad(theta)
         expected_value, expected_grad = in_memory.value_and_grad(theta)

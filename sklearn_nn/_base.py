@@ -21,7 +21,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._distributed import DaskLinearObjective, is_dask_collection, predict_blocks, prepare_fit
+from ._distributed import is_dask_collection, predict_blocks, prepare_fit
 from ._objectives import LinearObjective, class_totals, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
 
@@ -442,12 +442,15 @@ class LinearClassifier(BaseClassifier):
         self.verbose = verbose
 
     def _objective(self, X, Y, weights, class_sums=None):
-        args = (X, Y, weights, self.reg_lambda, self._head)
-        if is_dask_collection(X):
-            return DaskLinearObjective(*args)
         # Only Hessian products reuse the curvature of the last evaluation.
         return LinearObjective(
-            *args, keep_curvature=self.solver in SECOND_ORDER, class_sums=class_sums
+            X,
+            Y,
+            weights,
+            self.reg_lambda,
+            self._head,
+            keep_curvature=self.solver in SECOND_ORDER,
+            class_sums=class_sums,
         )
 
     def _initial_params(self, objective):

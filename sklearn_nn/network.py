@@ -11,7 +11,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseClassifier
-from ._distributed import DaskTwoLayerObjective, is_dask_collection
 from ._objectives import ACTIVATIONS, HEADS, TwoLayerObjective
 from ._optimize import SECOND_ORDER, StopTraining
 
@@ -186,12 +185,14 @@ class TwoLayerMLPClassifier(BaseClassifier):
         return self.output
 
     def _objective(self, X, Y, weights, class_sums=None):
-        args = (X, Y, weights, self.reg_lambda, self.output, self.activation)
-        if is_dask_collection(X):
-            return DaskTwoLayerObjective(*args, self.hidden_layer_size, hessian=self.hessian)
         # Only Hessian products reuse the forward pass of the last θ.
         return TwoLayerObjective(
-            *args,
+            X,
+            Y,
+            weights,
+            self.reg_lambda,
+            self.output,
+            self.activation,
             self.hidden_layer_size,
             hessian=self.hessian,
             keep_forward=self.solver in SECOND_ORDER,

@@ -30,7 +30,6 @@ from sklearn_nn import (
     SoftmaxClassifier,
     TwoLayerMLPClassifier,
 )
-from sklearn_nn._distributed import DaskLinearObjective, DaskTwoLayerObjective
 from sklearn_nn._objectives import LinearObjective, TwoLayerObjective
 
 SOLVERS = ["lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"]
@@ -94,7 +93,7 @@ def test_linear_objective_equals_in_memory(problem):
     X, y, weights = make_data(n_classes)
     Y = indicator(y, head, n_classes)
     in_memory = LinearObjective(X, Y, weights, 0.7, head)
-    distributed_ = DaskLinearObjective(*chunked(X, Y, weights), 0.7, head)
+    distributed_ = LinearObjective(*chunked(X, Y, weights), 0.7, head)
     rng = np.random.default_rng(1)
     theta, v = rng.normal(size=(2, in_memory.n_params))
 
@@ -106,7 +105,7 @@ def test_linear_objective_equals_in_memory(problem):
     np.testing.assert_allclose(
         distributed_.hessp(theta, v), in_memory.hessp(theta, v), rtol=1e-12, atol=1e-14
     )
-    np.testing.assert_allclose(distributed_.layer.mean, in_memory.layer.mean, rtol=1e-14)
+    np.testing.assert_allclose(distributed_.centring.mean, in_memory.centring.mean, rtol=1e-14)
     # Both divide s and λ by the same power of two (an exact rescaling of J).
     assert distributed_.reg_lambda == in_memory.reg_lambda
     assert distributed_.weight_sum == pytest.approx(in_memory.weight_sum, rel=1e-15)
@@ -128,7 +127,7 @@ def test_network_objective_equals_in_memory(problem, activation):
     Y = indicator(y, head, n_classes)
     args = (0.7, head, activation, 4)
     in_memory = TwoLayerObjective(X, Y, weights, *args)
-    distributed_ = DaskTwoLayerObjective(*chunked(X, Y, weights), *args)
+    distributed_ = TwoLayerObjective(*chunked(X, Y, weights), *args)
     rng = np.random.default_rng(2)
     theta, v = rng.normal(size=(2, in_memory.n_params))
 
@@ -157,14 +156,14 @@ def test_float32_objective_stays_float32_and_matches():
     X32 = X.astype(np.float32)
     Y = indicator(y, "softmax", 3).astype(np.float32)
     in_memory = TwoLayerObjective(X32, Y, weights, 0.7, "softmax", "tanh", 4)
-    distributed_ = DaskTwoLayerObjective(*chunked(X32, Y, weights), 0.7, "softmax", "tanh", 4)
+    distributed_ = TwoLayerObjective(*chunked(X32, Y, weights), 0.7, "softmax", "tanh", 4)
     theta = np.random.default_rng(3).normal(size=in_memory.n_params)
 
     value, grad = distributed_.value_and_grad(theta)
     expected_value, expected_grad = in_memory.value_and_grad(theta)
 
     assert grad.dtype == np.float64
-    assert distributed_.chunks.X.dtype == np.float32
+    assert distributed_.rows.X.dtype == np.float32
     assert value == pytest.approx(expected_value, rel=1e-6)
     assert np.linalg.norm(grad - expected_grad) <= 1e-5 * np.linalg.norm(expected_grad)
 
@@ -179,10 +178,10 @@ def test_extreme_weights_are_scaled_as_in_memory(scale):
     X32, weights = X.astype(np.float32), weights * scale
     Y = indicator(y, "softmax", 3).astype(np.float32)
     in_memory = LinearObjective(X32, Y, weights, 0.7, "softmax")
-    distributed_ = DaskLinearObjective(*chunked(X32, Y, weights), 0.7, "softmax")
+    distributed_ = LinearObjective(*chunked(X32, Y, weights), 0.7, "softmax")
 
     np.testing.assert_array_equal(
-        distributed_.chunks.sample_weight.compute(), in_memory.sample_weight
+        distributed_.rows.sample_weight.compute(), in_memory.rows.sample_weight
     )
     assert distributed_.reg_lambda == in_memory.reg_lambda
     theta = np.random.default_rng(4).normal(size=in_memory.n_params)

@@ -32,7 +32,8 @@ from sklearn_nn import (
     TwoLayerMLPClassifier,
     hessian_check,
 )
-from sklearn_nn._objectives import CentredAffine, TwoLayerObjective
+from sklearn_nn._objectives import TwoLayerObjective
+from sklearn_nn._objectives import network as network_objective
 from sklearn_nn._optimize import SECOND_ORDER
 from sklearn_nn.gradcheck import _objective_at_random_point
 
@@ -354,7 +355,7 @@ def test_gauss_newton_is_jacobian_transpose_curvature_jacobian(
     objective, theta = objective_at(net, X, y, sample_weight)
 
     J = jacobian_of_logits(objective, theta)
-    C = head_curvature(objective.logits(theta), objective.sample_weight, output)
+    C = head_curvature(objective.logits(theta), objective.rows.sample_weight, output)
     reference = np.einsum("ikp,ikl,ilq->pq", J, C, J)
     # The objective's own λ and S: it scales both (and the weights) by one power of 2.
     reference += objective.reg_lambda * np.diag(weight_mask(objective, theta))
@@ -435,8 +436,8 @@ def test_products_with_X_per_evaluation(case):
     estimator, n_classes = COST_CASES[case]
     X, y, sample_weight = small_problem(n_classes)
     objective, theta = objective_at(estimator, X, y, sample_weight)
-    counted_X, counter = counting_view(objective.layer.X)
-    objective.layer.X = counted_X
+    counted_X, counter = counting_view(objective.rows.X)
+    objective.rows.chunk = objective.rows.chunk._replace(X=counted_X)
     v, w = np.random.default_rng(0).standard_normal((2, theta.size))
     reference, _ = objective_at(estimator, X, y, sample_weight)
     reference.value_and_grad(theta)
@@ -471,21 +472,21 @@ def test_network_products_go_through_the_first_layer_once_each_way(monkeypatch, 
     net = TwoLayerMLPClassifier(5, hessian=hessian, solver="trust-krylov")
     objective, theta = objective_at(net, sp.csr_matrix(X), y, sample_weight)
     calls = []
-    # backward() goes through backward_by_blocks(), as the network's gradient does.
-    for name in ("forward", "backward_by_blocks"):
-        original = getattr(CentredAffine, name)
+    # Every product of the first layer with X goes through these two kernels.
+    for name in ("affine_forward", "affine_backward"):
+        original = getattr(network_objective, name)
 
-        def counted(self, *args, _name=name, _original=original):
+        def counted(*args, _name=name, _original=original):
             calls.append(_name)
-            return _original(self, *args)
+            return _original(*args)
 
-        monkeypatch.setattr(CentredAffine, name, counted)
+        monkeypatch.setattr(network_objective, name, counted)
 
     objective.value_and_grad(theta)
-    assert calls == ["forward", "backward_by_blocks"]
+    assert calls == ["affine_forward", "affine_backward"]
     calls.clear()
     objective.hessp(theta, np.ones_like(theta))
-    assert calls == ["forward", "backward_by_blocks"]
+    assert calls == ["affine_forward", "affine_backward"]
 
 
 # -------------------------------------------- 4. same optimum as lbfgs and scikit-learn
@@ -695,14 +696,14 @@ def test_network_on_digits_trust_ncg_matches_lbfgs_accuracy(monkeypatch):
             return _original(self, *args)
 
         monkeypatch.setattr(TwoLayerObjective, name, counted)
-    for name in ("forward", "backward_by_blocks"):
-        original = getattr(CentredAffine, name)
+    for name in ("affine_forward", "affine_backward"):
+        original = getattr(network_objective, name)
 
-        def counted_pass(self, *args, _original=original):
+        def counted_pass(*args, _original=original):
             counts["products with X"] += 1
-            return _original(self, *args)
+            return _original(*args)
 
-        monkeypatch.setattr(CentredAffine, name, counted_pass)
+        monkeypatch.setattr(network_objective, name, counted_pass)
 
     results = {}
     for solver in ("lbfgs", "trust-ncg"):

@@ -20,7 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from sklearn_nn import TwoLayerMLPClassifier
-from sklearn_nn._objectives import CentredAffine, TwoLayerObjective
+from sklearn_nn._objectives import TwoLayerObjective
+from sklearn_nn._objectives import network as network_objective
 
 SOLVERS = ["lbfgs", "tnc", "cg"]
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]
@@ -238,19 +239,20 @@ def test_early_stopping_scores_without_a_pass_over_the_training_rows(monkeypatch
     # the training rows' mean hidden activations: they are kept from the solver's
     # evaluation there, so scoring reads only the held-out rows.
     passes = {"training": 0, "held out": 0, "value_and_grad": 0}
-    forward, value_and_grad = CentredAffine.forward, TwoLayerObjective.value_and_grad
+    X, y = noisy_labels()
+    n_held_out = int(np.ceil(0.1 * X.shape[0]))  # the default validation_fraction
+    forward, value_and_grad = network_objective.affine_forward, TwoLayerObjective.value_and_grad
 
-    def counted_forward(self, W, c, X=None):
-        passes["training" if X is None else "held out"] += 1
-        return forward(self, W, c, X)
+    def counted_forward(X, W, b):
+        passes["held out" if X.shape[0] == n_held_out else "training"] += 1
+        return forward(X, W, b)
 
     def counted_value_and_grad(self, theta):
         passes["value_and_grad"] += 1
         return value_and_grad(self, theta)
 
-    monkeypatch.setattr(CentredAffine, "forward", counted_forward)
+    monkeypatch.setattr(network_objective, "affine_forward", counted_forward)
     monkeypatch.setattr(TwoLayerObjective, "value_and_grad", counted_value_and_grad)
-    X, y = noisy_labels()
     net = TwoLayerMLPClassifier(
         reg_lambda=1e-4, max_iter=2000, early_stopping=True, random_state=0
     ).fit(X, y)

@@ -302,7 +302,7 @@ def test_zero_weights_take_the_intercepts_as_logits(head, n_outputs, dtype, spar
         zero_value, zero_grad = zero.value_and_grad(theta)
         np.testing.assert_allclose(zero_value, value, rtol=rtol)
         np.testing.assert_allclose(zero_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max())
-    np.testing.assert_allclose(from_sums.layer.mean, objective.layer.mean, rtol=rtol)
+    np.testing.assert_allclose(from_sums.centring.mean, objective.centring.mean, rtol=rtol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,0 +1,228 @@
+"""Output heads: per-sample losses of the logits, their gradients and curvatures.
+
+A head knows no X: it maps the logits Z of some rows (and their targets Y and
+weights s) to Σ_i s_i ℓ_i, to ∂/∂Z and to the curvature ``dZ ↦ H dZ``.
+
+``"sigmoid"``
+    one independent sigmoid unit per column, summed binary cross-entropy
+    ℓ_i = Σ_k [log(1 + e^{z_ik}) − y_ik z_ik]  (logistic regression, one-vs-rest,
+    the course network's output layer);
+``"softmax"``
+    multinomial cross-entropy ℓ_i = logsumexp(z_i) − Σ_k y_ik z_ik.
+
+Both are computed from the logits (softplus through exp(−|z|), log-sum-exp after a
+shift by the maximum), never from probabilities, so that no value of z overflows
+or produces ``log(0)``.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .kernels import row_sums
+
+__all__ = [
+    "HEADS",
+    "Head",
+    "sigmoid_curvature",
+    "sigmoid_head",
+    "softmax_curvature",
+    "softmax_head",
+]
+
+
+def sigmoid_head(Z, Y, sample_weight):
+    """Summed binary cross-entropy of independent sigmoid outputs.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Logits.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets in {0, 1}.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights s_i.
+
+    Returns
+    -------
+    loss : float
+        Σ_i s_i Σ_k ℓ_ik, accumulated in float64.
+    dZ : ndarray of shape (n_samples, n_outputs)
+        ∂loss/∂Z = s_i (σ(z_ik) − y_ik), in the dtype of ``Z``.
+    """
+    # With e = exp(−|z|) and m = ½ − y (the targets in Z's dtype once):
+    #   ℓ = log1p(e) + ½|z| + m z,  softplus without overflow (max(z, 0) = ½(|z| + z)),
+    #   σ(z) − y = sign(z)·(1/(1 + e) − ½) + m,
+    # so one exponential serves both. numpy's maximum, reciprocal and uint8-float
+    # arithmetic cost several times an add or a divide, hence none of them.
+    half_minus_y = np.subtract(0.5, Y, dtype=Z.dtype)
+    magnitude = np.abs(Z)
+    e = np.negative(magnitude)
+    np.exp(e, out=e)
+    terms = np.log1p(e)
+    magnitude *= 0.5
+    terms += magnitude
+    terms += np.multiply(half_minus_y, Z, out=magnitude)
+    loss = _weighted_total(sample_weight, row_sums(terms))
+    dZ = e
+    dZ += 1
+    np.divide(1, dZ, out=dZ)
+    dZ -= 0.5
+    np.copysign(dZ, Z, out=dZ)
+    dZ += half_minus_y
+    dZ *= sample_weight[:, None]
+    return loss, dZ
+
+
+def softmax_head(Z, Y, sample_weight):
+    """Multinomial cross-entropy of a softmax output.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Logits.
+    Y : ndarray of shape (n_samples, n_classes)
+        One-hot targets.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights s_i.
+
+    Returns
+    -------
+    loss : float
+        Σ_i s_i (logsumexp(z_i) − z_i·y_i), accumulated in float64.
+    dZ : ndarray of shape (n_samples, n_classes)
+        ∂loss/∂Z = s_i (softmax(z_i) − y_i), in the dtype of ``Z``.
+    """
+    # Targets in Z's dtype once: uint8-float arithmetic has no SIMD loop, and the
+    # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows.
+    Y = Y.astype(Z.dtype, copy=False)
+    P, log_norm = _softmax_and_log_norm(Z)
+    log_norm -= row_sums(Y * Z)
+    loss = _weighted_total(sample_weight, log_norm)
+    P -= Y
+    P *= sample_weight[:, None]
+    return loss, P
+
+
+def _weighted_total(sample_weight, per_sample):
+    """Σ_i s_i ℓ_i in float64, from terms in the data's dtype.
+
+    Per-sample terms stay in Z's dtype, their weighted total is float64: in float32 a
+    J summed in float32 is too coarse for the line searches near the optimum. Both
+    vectors are cast (numpy would cast the weights anyway, more slowly, for a mixed
+    product); in float64 neither is copied.
+    """
+    return float(
+        sample_weight.astype(np.float64, copy=False) @ per_sample.astype(np.float64, copy=False)
+    )
+
+
+def _exp_minus_abs(Z):
+    """exp(−|Z|) in (0, 1], never overflowing."""
+    e = np.abs(Z)
+    np.negative(e, out=e)
+    return np.exp(e, out=e)
+
+
+#: Widest range of logits for which one shift serves every row: exp(−span) is still
+#: a normal number, so no row's largest term underflows.
+_SAFE_SPAN = {np.dtype(np.float64): 700.0, np.dtype(np.float32): 80.0}
+
+
+def _softmax_and_log_norm(Z):
+    """Row-wise softmax P and log Σ_k exp(z_k), from one exponential of Z − shift.
+
+    The shift is max(Z) for all rows when the logits span less than ``_SAFE_SPAN``
+    (as exact as the row maxima, and the row-wise max is numpy's slowest step here),
+    else each row's maximum.
+    """
+    top = Z.max()
+    if top - Z.min() < _SAFE_SPAN[Z.dtype]:
+        shift = top
+        P = Z - shift
+    else:
+        shift = Z.max(axis=1)
+        P = Z - shift[:, None]
+    np.exp(P, out=P)
+    sums = row_sums(P)
+    P /= sums[:, None]
+    return P, np.log(sums) + shift
+
+
+def sigmoid_curvature(Z, sample_weight):
+    """Return ``dZ ↦ H dZ``, the head's Hessian in Z: s_i σ(z)(1 − σ(z)) ⊙ dZ.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Logits at which the curvature is taken.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights s_i.
+
+    Returns
+    -------
+    apply : callable
+        Maps an (n_samples, n_outputs) direction to its image, elementwise and in
+        place: the direction is overwritten (callers pass a fresh array).
+    """
+    # σ(z)(1 − σ(z)) = e/(1 + e)² with e = exp(−|z|): no cancellation, no overflow.
+    weights = _exp_minus_abs(Z)
+    denominator = weights + 1
+    denominator *= denominator
+    weights /= denominator
+    weights *= sample_weight[:, None]
+    return lambda dZ: np.multiply(dZ, weights, out=dZ)
+
+
+def softmax_curvature(Z, sample_weight):
+    """Return ``dZ ↦ H dZ``: per sample s_i (diag(p_i) − p_i p_iᵀ) dz_i.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Logits at which the curvature is taken.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights s_i.
+
+    Returns
+    -------
+    apply : callable
+        Maps an (n_samples, n_classes) direction to its image, in place: the
+        direction is overwritten (callers pass a fresh array).
+    """
+    P, _ = _softmax_and_log_norm(Z)
+
+    def apply(dZ):
+        dZ *= P
+        dZ -= P * row_sums(dZ)[:, None]
+        dZ *= sample_weight[:, None]
+        return dZ
+
+    return apply
+
+
+class Head(NamedTuple):
+    """An output loss: its value and gradient in Z, and its curvature in Z.
+
+    ``curvature_at_zero(k)`` is the curvature per logit at Z = 0 (all outputs
+    undecided), where every fit of a linear model starts.
+    """
+
+    loss_and_grad: Callable
+    curvature: Callable
+    curvature_at_zero: Callable
+
+
+def _sigmoid_curvature_at_zero(n_outputs):
+    return 0.25  # σ(0)(1 − σ(0))
+
+
+def _softmax_curvature_at_zero(n_outputs):
+    return 1.0 / n_outputs  # p = 1/k: diag(p) − ppᵀ has eigenvalue 1/k (and 0 along 1)
+
+
+HEADS = {
+    "sigmoid": Head(sigmoid_head, sigmoid_curvature, _sigmoid_curvature_at_zero),
+    "softmax": Head(softmax_head, softmax_curvature, _softmax_curvature_at_zero),
+}

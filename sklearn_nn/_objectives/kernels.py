@@ -1,0 +1,138 @@
+"""Products and sums over the rows of X, in row blocks that stay in cache.
+
+Everything here is BLAS-level arithmetic that knows no model: how X is cut into row
+blocks, how its products with a parameter matrix are laid out, and how columns are
+summed. The layouts are chosen for speed; ``benchmarks/README.md`` records the
+measurements behind them.
+"""
+
+import numpy as np
+from scipy import sparse
+
+__all__ = [
+    "BLOCK_BYTES",
+    "affine_backward",
+    "affine_forward",
+    "column_sums",
+    "products_by_output",
+    "products_with_rows",
+    "row_blocks",
+    "row_slices",
+    "row_sums",
+    "rows_of",
+]
+
+#: Bytes of X per row block: small enough that a block read by one operation is
+#: still in cache for the next, so a sequence of them reads X from memory once.
+BLOCK_BYTES = 2**21
+
+
+def row_slices(n_rows, n_features, itemsize, block_bytes=BLOCK_BYTES):
+    """Slices of consecutive rows holding about ``block_bytes`` of a dense array."""
+    rows = max(256, block_bytes // max(1, n_features * itemsize))
+    return [slice(start, start + rows) for start in range(0, n_rows, rows)]
+
+
+def row_sums(A):
+    """Return Σ_k A_ik per row, as a BLAS matrix-vector product (a view for one column).
+
+    On rows of a few dozen entries numpy's ``sum(axis=1)`` is several times slower.
+    """
+    if A.shape[1] == 1:
+        return A[:, 0]
+    return A @ np.ones(A.shape[1], dtype=A.dtype)
+
+
+#: Ones for the column sums of up to 65 536 rows, made once (512 kB): making them
+#: for every row block would cost more than the product itself.
+_ONES = np.ones(2**16)
+_ONES.flags.writeable = False
+
+
+def column_sums(A):
+    """Return Σ_i A_i in float64.
+
+    float64 columns go through a BLAS matrix-vector product, faster than numpy's
+    ``sum(axis=0)`` on blocks of a few thousand short rows. float32 columns are
+    summed by numpy in float64: the product would first cast the whole block.
+    """
+    if A.dtype != np.float64:
+        return A.sum(axis=0, dtype=np.float64)
+    n_rows = A.shape[0]
+    ones = _ONES[:n_rows] if n_rows <= _ONES.size else np.ones(n_rows)
+    return ones @ A
+
+
+def row_blocks(X):
+    """Slices of rows of X to process together; one for sparse X (slicing CSR copies)."""
+    if sparse.issparse(X):
+        return [slice(0, X.shape[0])]
+    return row_slices(*X.shape, X.itemsize)
+
+
+def rows_of(X, block):
+    """The rows of X in ``block`` (X itself when the block is all of it)."""
+    if block.start == 0 and block.stop >= X.shape[0]:
+        return X
+    return X[block]
+
+
+def products_by_output(X, W):
+    """Return X W, shape (n, k), laid out output by output (Fortran order).
+
+    Computed as (Wᵀ Xᵀ)ᵀ, which OpenBLAS runs faster than X W for a few dozen
+    outputs; and the heads' per-sample steps (weights, softmax normalisers, sums over
+    the k outputs) then run along contiguous memory instead of over rows of k numbers.
+    Targets are stored the same way (the linear objective), so that elementwise steps
+    mix no layouts.
+    """
+    return np.asarray(W.T @ X.T).T
+
+
+def products_with_rows(X, delta):
+    """Return Xᵀ delta, shape (n_features, n_columns).
+
+    Dense float64 X is multiplied as (deltaᵀ X)ᵀ: when X comes from memory (the
+    network reads it a second time, after its forward pass over all rows; a Dask
+    chunk), OpenBLAS's dgemm runs that faster for a few dozen columns. Its sgemm
+    runs it slower, so float32 and sparse X are multiplied as they are.
+    """
+    if X.dtype == np.float64 and not sparse.issparse(X):
+        return (delta.T @ X).T
+    return X.T @ delta
+
+
+def affine_forward(X, W, b):
+    """Return ``X W + b`` in X's dtype, laid out output by output.
+
+    ``W`` and ``b`` are in X's dtype. Dense X is multiplied row block by row block
+    into one output (on a tall X and a few dozen columns OpenBLAS runs that faster
+    than one call); the layout is :func:`products_by_output`'s.
+    """
+    if sparse.issparse(X):
+        out = products_by_output(X, W)
+        out += b
+        return out
+    out = np.empty((W.shape[1], X.shape[0]), dtype=X.dtype)
+    for block in row_blocks(X):
+        np.matmul(W.T, X[block].T, out=out[:, block])
+        out[:, block] += b[:, None]
+    return out.T
+
+
+def affine_backward(X, delta_of):
+    """Return Xᵀ Δ and Σ_i Δ_i, Δ made block by block by ``delta_of(block)``.
+
+    Each block of Δ meets its rows of X while they are in cache, and the whole Δ
+    never needs to exist. Xᵀ Δ is summed in the products' own dtype and layout (no
+    strided copy per block), Σ Δ in float64.
+    """
+    product_total, column_total = None, 0.0
+    for block in row_blocks(X):
+        delta = delta_of(block)
+        column_total = column_total + column_sums(delta)
+        product = products_with_rows(rows_of(X, block), delta)
+        product_total = (
+            product if product_total is None else np.add(product_total, product, out=product_total)
+        )
+    return product_total, column_total

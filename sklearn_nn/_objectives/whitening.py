@@ -1,0 +1,156 @@
+"""Whitening: the change of variables under which a linear model's J starts round."""
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+from .kernels import BLOCK_BYTES, row_slices
+
+__all__ = ["Whitening", "covariance_terms", "whitening_step"]
+
+
+class Whitening:
+    """The change of variables θ = T u under which a linear model's J starts round.
+
+    In the optimizer's coordinates u = [U, u_c] the model's weights and centred
+    intercepts are W = L⁻ᵀ U and c = u_c / √a, with L Lᵀ = A ≈ a·Σ + δI, Σ the
+    weighted covariance of the features, a the head's curvature per logit at θ = 0
+    (¼ for sigmoid units, 1/K for softmax) and δ the penalty's curvature λ/S. That A
+    is the Hessian of J at the start (up to the softmax's coupling of classes), so in
+    u the solver meets J with curvature ≈ I: correlated or unevenly scaled features
+    no longer stretch its level sets, and first-order solvers need far fewer passes
+    over X. J and its minimiser are unchanged; ``minimize`` keeps reporting θ and
+    tests ∇J in θ, so ``tol`` keeps its meaning.
+
+    Parameters
+    ----------
+    factor : ndarray of shape (n_features, n_features)
+        Lower-triangular Cholesky factor L of A.
+    n_outputs : int
+        Columns k of W.
+    curvature : float
+        a, the curvature of the intercepts.
+    """
+
+    def __init__(self, factor, n_outputs, curvature):
+        self.factor = factor
+        self.n_outputs = n_outputs
+        self.intercept_scale = float(np.sqrt(curvature))
+
+    def _split(self, vector):
+        d, k = self.factor.shape[0], self.n_outputs
+        return vector[: d * k].reshape(d, k), vector[d * k :]
+
+    def _join(self, W, c):
+        return np.concatenate([W.ravel(), c])
+
+    def to_theta(self, u):
+        """Return θ = T u (also T v for a direction v: T is linear)."""
+        U, u_c = self._split(u)
+        # No finiteness check: a solver's non-finite trial direction (trust-krylov's
+        # on extreme problems) must reach the Hessian product, whose guard ends the run.
+        W = solve_triangular(self.factor, U, lower=True, trans="T", check_finite=False)
+        return self._join(W, u_c / self.intercept_scale)
+
+    def from_theta(self, theta):
+        """Return u = T⁻¹ θ, the coordinates of a starting point."""
+        W, c = self._split(theta)
+        return self._join(self.factor.T @ W, c * self.intercept_scale)
+
+    def gradient_in_u(self, grad):
+        """Return Tᵀ g: a gradient (or H T v) in θ turned into one in u."""
+        grad_W, grad_c = self._split(grad)
+        return self._join(
+            solve_triangular(self.factor, grad_W, lower=True, check_finite=False),
+            grad_c / self.intercept_scale,
+        )
+
+    @classmethod
+    def from_covariance(cls, covariance, curvature, penalty_curvature, n_outputs):
+        """Return the whitening for A = a·Σ + ρ·diag(a·Σ) + δI, or None if A is not positive.
+
+        δ = λ/S is the penalty's curvature and ρ = ``_SHRINKAGE``. The shrinkage
+        towards the diagonal (constant features: towards the average variance) keeps
+        the curvature in u of directions the data never moves (collinear features,
+        fewer rows than features: only the penalty acts there) below that of the
+        directions the solver explores. At ρ = 0 it is 1 there and falls far below 1
+        elsewhere as the fit saturates: lbfgs, whose step is scaled to the explored
+        curvature, then amplifies rounding in those directions ~10x per iteration,
+        and a weighted fit and its repeated-rows twin ended 1e-5 apart. The scales
+        of the features are still removed in full. None where Σ overflowed
+        (features near the limit of the float range): the solver then works in θ.
+        """
+        A = curvature * covariance
+        d = A.shape[0]
+        variances = np.diag(A).copy()
+        # Features without variance (constant columns) shrink towards the average.
+        variances[variances <= 1e-12 * variances.max(initial=0.0)] = np.mean(variances)
+        A.flat[:: d + 1] += penalty_curvature + _SHRINKAGE * variances
+        try:
+            factor = cholesky(A, lower=True)
+        except (LinAlgError, ValueError):
+            return None
+        if not np.all(np.isfinite(factor)) or not np.all(np.diag(factor) > 0):
+            return None
+        return cls(factor, n_outputs, curvature)
+
+
+#: Rows of X whose covariance defines the whitening, per feature: enough to estimate
+#: Σ's eigenvalues well for a preconditioner, at a fraction of a pass.
+_WHITENING_ROWS_PER_FEATURE = 50
+#: Largest cost of the covariance, in multiply-adds per multiply-add of one product
+#: X·W: a BLAS-3 product runs much faster per operation than the memory-bound X·W.
+_WHITENING_BUDGET = 10
+#: Below this many multiply-adds the covariance costs nothing worth weighing.
+_WHITENING_FREE = 10**7
+#: ρ, shrinkage of the whitened covariance towards its diagonal. At 0.3 weighted and
+#: repeated-rows fits agree as without whitening, and so do dense and CSR, float32
+#: and float64 fits; the price is that more correlation is left in
+#: (benchmarks/README.md, "Why the core is shaped as it is").
+_SHRINKAGE = 0.3
+
+
+def whitening_step(n_samples, n_features, n_outputs):
+    """Return the row step of the covariance's rows, or None if whitening does not pay.
+
+    All rows while that costs next to nothing (so that a weight and a repeated row
+    give one covariance, as scikit-learn's checks require), else every ``step``-th
+    row, at most 50·d of them. The covariance and its Cholesky factor must cost less
+    than ``_WHITENING_BUDGET`` products X·W: so never for thousands of features (a
+    sparse text matrix, say).
+    """
+    if (n_samples + n_features) * n_features**2 <= _WHITENING_FREE:
+        return 1
+    rows = min(n_samples, _WHITENING_ROWS_PER_FEATURE * n_features)
+    cost = (rows + n_features) * n_features**2
+    if cost > _WHITENING_BUDGET * n_samples * n_features * n_outputs:
+        return None
+    return -(-n_samples // rows)
+
+
+def covariance_terms(X, sample_weight, mean, step, first=0):
+    """Σ s_i (x_i − μ)(x_i − μ)ᵀ and Σ s_i over the rows first, first + step, ... of X.
+
+    Taking every ``step``-th row samples X evenly whatever its order (sorted by
+    class, say); a Dask chunk passes the ``first`` of its rows on the global grid.
+    Dense rows are centred block by block (no cancellation, no copy larger than a
+    block); sparse rows, few and small, as Σ s x xᵀ − a μᵀ − μ aᵀ + (Σ s) μ μᵀ in
+    float64, a = Σ s x, which keeps them sparse.
+    """
+    rows, weights = X[first::step], sample_weight[first::step]
+    weight_sum = float(np.sum(weights, dtype=np.float64))
+    if sparse.issparse(X):
+        rows = sparse.csr_matrix(rows, dtype=np.float64)
+        weighted_sum = rows.T @ weights
+        terms = (rows.T @ sparse.diags(weights.astype(np.float64)) @ rows).toarray()
+        terms -= np.outer(weighted_sum, mean) + np.outer(mean, weighted_sum)
+        terms += weight_sum * np.outer(mean, mean)
+        return terms, weight_sum
+    terms = np.zeros((X.shape[1], X.shape[1]))
+    # Small blocks: each is a centred copy, and the fit's peak memory should not grow
+    # by one of X's cache-sized row blocks for it.
+    for block in row_slices(*rows.shape, rows.itemsize, BLOCK_BYTES // 8):
+        centred = rows[block] - mean.astype(X.dtype)
+        centred *= np.sqrt(weights[block])[:, None]
+        terms += centred.T @ centred
+    return terms, weight_sum
