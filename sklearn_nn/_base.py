@@ -169,7 +169,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         if X_fit is not X:
             class_sums = None  # rows held out: the objective sums its own rows
         # 0/1 targets as uint8: an (n, k) indicator takes 1 byte per entry instead of
-        # 4 or 8; the heads cast a row block to X's dtype (a few µs) before using it.
+        # 4 or 8; the heads cast a row block to X's dtype before using it.
         Y_fit = self._targets(y_fit, classes.size, np.uint8)
         del y_encoded, y_fit, weights  # not needed by the objective: freed before it is built
         return self._objective(X_fit, Y_fit, weights_fit, class_sums), classes, monitor

@@ -80,10 +80,9 @@ class TwoLayerMLPClassifier(BaseClassifier):
         (Pearlmutter's R-operator) or the Gauss-Newton product (positive
         semi-definite). The trust-region solvers handle the exact Hessian's negative
         curvature, and it converges quadratically near a minimum, where
-        Gauss-Newton, which drops the second-order term, converges only linearly:
-        on digits (H = 25, λ = 1) trust-ncg took 49 iterations and 1 232 passes
-        over X with the exact Hessian, 578 and 5 122 with Gauss-Newton. Ignored by
-        first-order solvers.
+        Gauss-Newton, which drops the second-order term, converges only linearly
+        and takes several times the products (the user guide's second-order
+        section has the figures). Ignored by first-order solvers.
 
     Attributes
     ----------
