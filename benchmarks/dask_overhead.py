@@ -3,29 +3,30 @@
 The suite's ``dask`` workload (``python -m benchmarks.run --only dask``; part of
 ``make bench``): the binary logistic data as a Dask array of row chunks spread over
 the worker processes of a ``LocalCluster`` (one thread each), compared with the
-in-memory :class:`~sklearn_nn._objectives.LinearObjective` on one thread:
+same data in memory on one thread. Everything goes through public operations: J is
+``sklearn_nn.instrumentation.objective`` of the same estimator on either input, and
+the fits are ``RegLogisticClassifier.fit``.
 
 * time per evaluation of J and ∇J (``value_and_grad``) and per Hessian-vector
   product (``hessp``), medians over calls at fresh points, in memory timed while no
   cluster runs (before it starts and after it stops);
-* bytes moved per evaluation: the payload (the task arguments sent, which hold the
-  model parameters, and the partial sums gathered back, both pickled) and everything
-  that crossed the loopback interface while evaluating (client, scheduler and
-  workers talk over it; machine-wide, so it includes heartbeats), against the size
-  of X;
-* a whole L-BFGS fit both ways: seconds, iterations, final J, and the payload and
-  loopback bytes per iteration.
+* bytes moved: everything that crossed the loopback interface (client, scheduler
+  and workers talk over it) during each evaluation and product, and during a whole
+  fit; machine-wide, so it includes heartbeats and any other process's loopback
+  traffic: an upper bound on what the cluster moved;
+* a whole L-BFGS fit both ways: seconds, iterations, final J.
 
 Dask is imported only inside :func:`run`: without it, :func:`unavailable` says why
 and the suite reports the row as skipped.
 """
 
-import pickle
 import statistics
 import time
 from functools import partial
 
 import numpy as np
+
+from benchmarks.bench import log
 
 
 def unavailable():
@@ -38,15 +39,31 @@ def unavailable():
     return None
 
 
-def _seconds(func, points):
-    """Seconds per call of ``func`` at each point, after an untimed first call."""
+def _loopback_bytes():
+    """Bytes sent on the loopback interface so far (machine-wide), or None."""
+    import psutil
+
+    counters = psutil.net_io_counters(pernic=True).get("lo")
+    return None if counters is None else counters.bytes_sent
+
+
+def _calls(func, points):
+    """Seconds and loopback bytes of each call of ``func`` at each point after the first.
+
+    The first call is untimed (a warm-up). Bytes are read outside the timed interval;
+    the list of bytes is empty when the machine has no loopback counters.
+    """
     func(points[0])
-    times = []
+    seconds, moved = [], []
     for point in points[1:]:
+        before = _loopback_bytes()
         start = time.perf_counter()
         func(point)
-        times.append(time.perf_counter() - start)
-    return times
+        seconds.append(time.perf_counter() - start)
+        after = _loopback_bytes()
+        if before is not None and after is not None:
+            moved.append(after - before)
+    return seconds, moved
 
 
 def _in_memory_times(objective, theta, points):
@@ -55,61 +72,18 @@ def _in_memory_times(objective, theta, points):
 
     with threadpool_limits(limits=1, user_api="blas"):
         return {
-            "eval": _seconds(objective.value_and_grad, points),
-            "hessp": _seconds(partial(objective.hessp, theta), points),
+            "eval": _calls(objective.value_and_grad, points)[0],
+            "hessp": _calls(partial(objective.hessp, theta), points)[0],
         }
-
-
-def _loopback_bytes():
-    import psutil
-
-    counters = psutil.net_io_counters(pernic=True).get("lo")
-    return None if counters is None else counters.bytes_sent
-
-
-class _PayloadMeter:
-    """Count the pickled size of what every Dask objective sends and gathers back.
-
-    A context manager: while it is open, the map-reduces of any
-    Dask-backed objective (including those a ``fit`` builds) are
-    counted: per task, the function and its parameter-sized arguments; per chunk,
-    the partial sums that the client adds up.
-    """
-
-    def __enter__(self):
-        from sklearn_nn._dask import rows
-
-        self._module = rows
-        self._tasks, self._sum_parts = rows.DaskRows._tasks, rows.sum_parts
-        self.sent = self.received = 0
-        meter = self
-
-        def tasks(dask_rows, run, *columns):
-            # What travels per task besides references to persisted chunks.
-            meter.sent += len(dask_rows.groups) * len(pickle.dumps(run, protocol=5))
-            return meter._tasks(dask_rows, run, *columns)
-
-        def sum_parts(parts):
-            meter.received += sum(len(pickle.dumps(part, protocol=5)) for part in parts)
-            return meter._sum_parts(parts)
-
-        rows.DaskRows._tasks, rows.sum_parts = tasks, sum_parts
-        return self
-
-    def __exit__(self, *exc_info):
-        self._module.DaskRows._tasks, self._module.sum_parts = self._tasks, self._sum_parts
-
-    @property
-    def total(self):
-        return self.sent + self.received
 
 
 def _rows_on_workers(client, arrays, n_chunks):
     """Dask arrays of the given NumPy arrays' row chunks, spread over the workers.
 
-    Chunk i of every array is sent to worker i mod n_workers, once. (Persisting
-    ``da.from_array`` leaves the placement to the scheduler, which was seen to put
-    every chunk on one worker, and sends X inside the task graph.)
+    Chunk i of every array is sent to worker i mod n_workers, once; returns the arrays
+    and how many workers hold chunks. (Persisting ``da.from_array`` leaves the
+    placement to the scheduler, which was seen to put every chunk on one worker, and
+    sends X inside the task graph.)
     """
     import dask.array as da
 
@@ -125,7 +99,7 @@ def _rows_on_workers(client, arrays, n_chunks):
         for column, part, array in zip(columns, parts, arrays, strict=True):
             shape = (stop - start, *array.shape[1:])
             column.append(da.from_delayed(part, shape=shape, dtype=array.dtype))
-    return [da.concatenate(column) for column in columns]
+    return [da.concatenate(column) for column in columns], min(len(workers), len(bounds))
 
 
 def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
@@ -133,8 +107,7 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
 
     The in-memory objective is timed while no cluster runs, before the cluster starts
     and again after it stops: a running LocalCluster, even idle, slows the client
-    process's own arithmetic (measured: 16 → 22 ms per evaluation on 2 cores), and the
-    two blocks bracket a load that drifts meanwhile.
+    process's own arithmetic, and the two blocks bracket a load that drifts meanwhile.
 
     Parameters
     ----------
@@ -151,15 +124,14 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
     evaluations : int, default=15
         Calls timed per measurement (and per block in memory), at fresh points.
     """
-    import dask.array as da
     from distributed import Client, LocalCluster
     from threadpoolctl import threadpool_limits
 
     from sklearn_nn import RegLogisticClassifier
-    from sklearn_nn._objectives import LinearObjective
+    from sklearn_nn.instrumentation import objective
 
     n_samples, n_features = X.shape
-    Y = (y == np.unique(y)[1]).astype(np.float64)[:, None]
+    estimator = RegLogisticClassifier(reg_lambda=reg_lambda)
     rng = np.random.default_rng(1)
     # θ for the checks and the products' curvature; then a warm-up point and one per call.
     theta, *points = rng.normal(scale=0.1, size=(evaluations + 2, n_features + 1))
@@ -173,7 +145,7 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
         "evaluations": evaluations,
     }
 
-    in_memory = LinearObjective(X, Y, np.ones(n_samples), reg_lambda, "sigmoid")
+    in_memory = objective(estimator, X, y)
     memory_times = _in_memory_times(in_memory, theta, points)
     with threadpool_limits(limits=1, user_api="blas"):
         start = time.perf_counter()
@@ -196,41 +168,31 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
     ):
         start = time.perf_counter()
         # X goes to the workers once, here; the fit below reuses the chunks.
-        X_dask, Y_dask, y_dask = _rows_on_workers(client, [X, Y, y], n_chunks)
-        weights = da.ones(n_samples, chunks=(X_dask.chunks[0],))
-        objective = LinearObjective(X_dask, Y_dask, weights, reg_lambda, "sigmoid")
-        result["dask_setup_s"] = time.perf_counter() - start  # send X, μ and S
-        result["groups"] = len(objective.rows.groups)
+        (X_dask, y_dask), result["groups"] = _rows_on_workers(client, [X, y], n_chunks)
+        on_cluster = objective(estimator, X_dask, y_dask)
+        result["dask_setup_s"] = time.perf_counter() - start  # send X, validate, μ and S
 
-        value, grad = objective.value_and_grad(theta)
+        value, grad = on_cluster.value_and_grad(theta)
         expected_value, expected_grad = in_memory.value_and_grad(theta)
         result["max_grad_difference"] = float(np.max(np.abs(grad - expected_grad)))
         result["value_difference"] = abs(value - expected_value)
 
-        with _PayloadMeter() as meter:
-            loopback_before = _loopback_bytes()
-            dask_times = {"eval": _seconds(objective.value_and_grad, points)}
-            loopback_after = _loopback_bytes()
-            calls = len(points)  # the timed calls and one warm-up call
-            result["payload_sent_per_eval"] = meter.sent / calls
-            result["payload_received_per_eval"] = meter.received / calls
-            if loopback_before is not None:
-                result["loopback_per_eval"] = (loopback_after - loopback_before) / calls
-            # The first product at θ persists the head's curvature there; the rest
-            # reuse it, as a Newton-CG inner loop does.
-            meter.sent = meter.received = 0
-            dask_times["hessp"] = _seconds(partial(objective.hessp, theta), points)
-            result["payload_per_hessp"] = meter.total / calls
+        dask_times, moved = {}, {}
+        dask_times["eval"], moved["eval"] = _calls(on_cluster.value_and_grad, points)
+        # The first product at θ computes the head's curvature there; the rest reuse
+        # it, as a Newton-CG inner loop does.
+        dask_times["hessp"], moved["hessp"] = _calls(partial(on_cluster.hessp, theta), points)
+        for key, values in moved.items():
+            if values:
+                result[f"loopback_per_{key}"] = statistics.median(values)
 
-        with _PayloadMeter() as meter:
-            loopback_before = _loopback_bytes()
-            start = time.perf_counter()
-            dask_fit = RegLogisticClassifier(reg_lambda=reg_lambda).fit(X_dask, y_dask)
-            result["dask_fit_s"] = time.perf_counter() - start
-            n_iter = result["dask_fit_iter"] = dask_fit.n_iter_
-            result["fit_payload_per_iter"] = meter.total / n_iter
-            if loopback_before is not None:
-                result["fit_loopback_per_iter"] = (_loopback_bytes() - loopback_before) / n_iter
+        loopback_before = _loopback_bytes()
+        start = time.perf_counter()
+        dask_fit = RegLogisticClassifier(reg_lambda=reg_lambda).fit(X_dask, y_dask)
+        result["dask_fit_s"] = time.perf_counter() - start
+        n_iter = result["dask_fit_iter"] = dask_fit.n_iter_
+        if loopback_before is not None:
+            result["fit_loopback_per_iter"] = (_loopback_bytes() - loopback_before) / n_iter
         result["fit_loss_difference"] = abs(dask_fit.loss_ - local_fit.loss_)
 
     for key, later in _in_memory_times(in_memory, theta, points).items():
@@ -241,6 +203,32 @@ def run(X, y, *, n_chunks=4, n_workers=2, reg_lambda=1.0, evaluations=15):
     return result
 
 
+def dask_row(workload):
+    """The measurements of :func:`run` on the ``dask`` workload, or why they were not made."""
+    reason = unavailable()
+    if reason is not None:
+        log(f"dask: skipped, {reason}")
+        return {"workload": workload, "skipped": reason}
+    start = time.perf_counter()
+    X, y = workload.data()
+    log(f"dask: data in {time.perf_counter() - start:.1f} s — {workload.describe()}")
+    result = run(
+        X,
+        y,
+        n_chunks=workload.n_chunks,
+        n_workers=workload.n_workers,
+        reg_lambda=workload.binary.reg_lambda,
+        evaluations=workload.evaluations,
+    )
+    moved = result.get("fit_loopback_per_iter")
+    log(
+        f"dask: evaluation {1e3 * result['dask_eval_s']:.1f} ms vs "
+        f"{1e3 * result['memory_eval_s']:.1f} ms in memory; "
+        + ("no loopback counters" if moved is None else f"{moved:.0f} B per fit iteration")
+    )
+    return {"workload": workload, "result": result}
+
+
 def _bytes(n):
     for unit in ["B", "kB", "MB", "GB"]:
         if abs(n) < 1000 or unit == "GB":
@@ -249,13 +237,18 @@ def _bytes(n):
 
 
 def bytes_per_iteration(result):
-    """The bytes moved per L-BFGS iteration, for the goals table: (bytes, text)."""
+    """Loopback bytes per iteration of the Dask fit, for the targets: (bytes, text).
+
+    (None, reason) when the machine has no loopback counters.
+    """
     r = result
-    moved = r["fit_payload_per_iter"]
+    moved = r.get("fit_loopback_per_iter")
+    if moved is None:
+        return None, "not measured: no loopback counters on this machine"
     return moved, (
-        f"{_bytes(moved)} per iteration = {moved / r['param_bytes']:.0f}× θ "
-        f"({_bytes(r['param_bytes'])}); n·8 B = {_bytes(8 * r['n_samples'])}, "
-        f"X = {_bytes(r['X_bytes'])}"
+        f"{_bytes(moved)} per iteration (all loopback traffic) = "
+        f"{moved / r['param_bytes']:.0f}× θ ({_bytes(r['param_bytes'])}); "
+        f"n·8 B = {_bytes(8 * r['n_samples'])}, X = {_bytes(r['X_bytes'])}"
     )
 
 
@@ -267,11 +260,12 @@ def markdown(result):
         f"Binary logistic, {r['n_samples']:,} × {r['n_features']} float64 "
         f"(X = {_bytes(r['X_bytes'])}), {r['n_params']} parameters "
         f"(θ = {_bytes(r['param_bytes'])}); Dask: {r['n_chunks']} row chunks held by "
-        f"{r['groups']} workers of a LocalCluster (one task per worker and map-reduce), "
-        "one thread per worker; in memory: one BLAS thread, timed while no cluster runs "
-        "(before it starts and after it stops: a running cluster slows this process). "
-        f"Times are medians of {r['evaluations']} calls at fresh points (in memory: "
-        f"{2 * r['evaluations']}); the fits ran once each.",
+        f"{r['groups']} workers of a LocalCluster, one thread per worker; in memory: one "
+        "BLAS thread, timed while no cluster runs (before it starts and after it stops: "
+        "a running cluster slows this process). J is our estimator's objective on either "
+        "input (`sklearn_nn.instrumentation.objective`). Times are medians of "
+        f"{r['evaluations']} calls at fresh points (in memory: {2 * r['evaluations']}); "
+        "the fits ran once each.",
         "",
         "| measure | in memory | Dask | Dask ÷ in memory | Dask − in memory |",
         "|---|---:|---:|---:|---:|",
@@ -288,35 +282,26 @@ def markdown(result):
         f"| {r['dask_fit_s'] / r['memory_fit_s']:.1f}× "
         f"| {r['dask_fit_s'] - r['memory_fit_s']:+.2f} s |",
         "",
-        "| bytes moved | Dask |",
+        "| bytes moved (all loopback traffic: client, scheduler, workers; machine-wide) | Dask |",
         "|---|---:|",
-        f"| per evaluation: parameters and task code sent (pickled) "
-        f"| {_bytes(r['payload_sent_per_eval'])} |",
-        f"| per evaluation: partial sums received (pickled) "
-        f"| {_bytes(r['payload_received_per_eval'])} |",
-        f"| per H·v product, both ways (pickled) | {_bytes(r['payload_per_hessp'])} |",
     ]
-    if "loopback_per_eval" in r:
-        lines.append(
-            f"| per evaluation: all loopback traffic (client, scheduler, workers; "
-            f"machine-wide) | {_bytes(r['loopback_per_eval'])} |"
-        )
-    lines.append(
-        f"| per iteration of the L-BFGS fit: payload of its map-reduces, both ways "
-        f"| {_bytes(r['fit_payload_per_iter'])} |"
-    )
-    if "fit_loopback_per_iter" in r:
-        lines.append(
-            f"| per iteration of the L-BFGS fit: all loopback traffic (includes the fit's "
-            f"one-off checks and set-up) | {_bytes(r['fit_loopback_per_iter'])} |"
-        )
+    rows = [
+        ("per evaluation (median of the calls)", "loopback_per_eval"),
+        ("per H·v product (median of the calls)", "loopback_per_hessp"),
+        (
+            "per iteration of the L-BFGS fit (includes the fit's one-off checks and set-up)",
+            "fit_loopback_per_iter",
+        ),
+    ]
+    for label, key in rows:
+        lines.append(f"| {label} | {_bytes(r[key]) if key in r else 'n/a'} |")
     lines += [
         f"| the parameters θ, for scale | {_bytes(r['param_bytes'])} |",
         f"| X itself (sent once, before the first fit) | {_bytes(r['X_bytes'])} |",
         "",
-        f"Setup (sending X to the workers, μ and S): {r['dask_setup_s']:.2f} s. Dask vs "
-        f"in memory: |ΔJ| = {r['value_difference']:.1e} and largest gradient difference "
-        f"{r['max_grad_difference']:.1e} at one point; final J of the two fits differs by "
-        f"{r['fit_loss_difference']:.1e}.",
+        f"Setup (sending X to the workers, validating the Dask inputs, μ and S): "
+        f"{r['dask_setup_s']:.2f} s. Dask vs in memory: |ΔJ| = {r['value_difference']:.1e} "
+        f"and largest gradient difference {r['max_grad_difference']:.1e} at one point; "
+        f"final J of the two fits differs by {r['fit_loss_difference']:.1e}.",
     ]
     return "\n".join(lines)

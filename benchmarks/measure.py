@@ -1,4 +1,4 @@
-"""How things are measured: timed fits, peak memory, interleaved micro-timings.
+"""How things are measured: timed fits, passes over X, peak memory, interleaved timings.
 
 Nothing here knows which workload or estimator it measures.
 """
@@ -13,6 +13,8 @@ import warnings
 from dataclasses import dataclass
 
 from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_nn.instrumentation import count_passes
 
 MB = 1024.0**2
 
@@ -99,22 +101,22 @@ class FitResult:
     model: object
     seconds: float
     rss_mb: float | None
-    passes: int | None = None
+    #: Passes over X that our optimizer made (``instrumentation.count_passes``); 0 for
+    #: scikit-learn's fits, which do not go through it.
+    counted_passes: int = 0
 
 
-def timed_fit(estimator, X, y, passes=None):
-    """Fit once; wall-clock time of ``fit`` alone and its peak extra RSS.
+def timed_fit(estimator, X, y):
+    """Fit once; wall-clock time of ``fit`` alone, its peak extra RSS and its passes.
 
-    ``passes``, when given, is ``(class, method names)``: calls to those methods during
-    the fit are counted (one Python-level wrapper call each: negligible next to a pass
-    over X).
+    Counting costs one Python-level increment per evaluation: negligible next to a
+    pass over X.
     """
-    counter = counting(*passes) if passes else contextlib.nullcontext(None)
-    with quiet(), counter as counts, PeakRSS() as rss:
+    with quiet(), count_passes() as counted, PeakRSS() as rss:
         start = time.perf_counter()
         estimator.fit(X, y)
         seconds = time.perf_counter() - start
-    return FitResult(estimator, seconds, rss.peak_mb, counts["calls"] if counts else None)
+    return FitResult(estimator, seconds, rss.peak_mb, counted.passes)
 
 
 def interleaved(functions, *, min_rounds=7, max_rounds=41, budget_seconds=1.5):
@@ -145,33 +147,3 @@ def interleaved(functions, *, min_rounds=7, max_rounds=41, budget_seconds=1.5):
 def median_ratio(numerator, denominator):
     """Median of per-round ratios of two aligned timing lists."""
     return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
-
-
-@contextlib.contextmanager
-def counting(cls, method_names):
-    """Count calls to the listed methods of ``cls`` (inherited ones too) while active.
-
-    Yields a dict whose ``"calls"`` grows, or None when ``cls`` has none of the methods
-    (then nothing can be counted: "n/a", not 0).
-    """
-    counts = {"calls": 0}
-    patched = {}
-    for name in method_names if cls is not None else ():
-        original = getattr(cls, name, None)
-        if original is None or not callable(original):
-            continue
-        patched[name] = cls.__dict__.get(name)
-
-        def wrapper(self, *args, _original=original, **kwargs):
-            counts["calls"] += 1
-            return _original(self, *args, **kwargs)
-
-        setattr(cls, name, wrapper)
-    try:
-        yield counts if patched else None
-    finally:
-        for name, own in patched.items():
-            if own is None:
-                delattr(cls, name)  # it was inherited: uncover the base class's again
-            else:
-                setattr(cls, name, own)

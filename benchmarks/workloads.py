@@ -3,8 +3,8 @@
 Everything that names a size, a data generator, a solver or a competitor lives
 here; ``measure.py`` knows how to time and ``run.py`` how to organise and report.
 
-Adding a solver to ``sklearn_nn`` (e.g. ``"newton-cg"``) adds its rows by itself:
-our contenders are read from ``sklearn_nn._optimize.SOLVERS``.
+Adding a solver to ``sklearn_nn`` adds its rows by itself: our contenders are read
+from ``sklearn_nn.instrumentation.SOLVERS``.
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 from sklearn.datasets import load_digits, make_classification
-from sklearn.linear_model import LogisticRegression, _linear_loss
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neural_network import MLPClassifier
@@ -22,9 +22,8 @@ from sklearn_nn import (
     RegLogisticClassifier,
     SoftmaxClassifier,
     TwoLayerMLPClassifier,
+    instrumentation,
 )
-from sklearn_nn._objectives import LinearObjective, TwoLayerObjective
-from sklearn_nn._optimize import SOLVERS
 
 SEED = 0
 #: scikit-learn's solvers for binary logistic regression; liblinear has no multinomial.
@@ -33,27 +32,43 @@ SKLEARN_MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cholesky", "newton-cg", "sag", "
 #: Solvers whose single fit cannot be bounded by a tolerance: their iterations are
 #: capped from a 1-iteration probe so that a fit lasts about the time cap.
 ITERATION_CAPPED = {"sag", "saga", "liblinear", "newton-cholesky"}
-#: Competitors named by a goal of the issues (4: lbfgs everywhere; 5: newton-cg on
-#: softmax): always measured to the target, never capped, always repeated.
-GOAL_REFERENCES = {"binary": {"lbfgs"}, "ovr": {"lbfgs"}, "softmax": {"lbfgs", "newton-cg"}}
-#: Methods of our objectives that each cost one pass over X (forward + backward,
-#: i.e. two products with X); extend with Hessian-vector products when they exist.
-PASS_METHODS = ("value_and_grad", "hessp", "hess_vec", "gauss_newton_vec")
-OURS_LINEAR_PASSES = (LinearObjective, PASS_METHODS)
-OURS_NETWORK_PASSES = (TwoLayerObjective, PASS_METHODS)
-#: scikit-learn's own evaluation functions (private API): what its lbfgs calls, once
-#: per evaluation, and MLPClassifier's L-BFGS objective. Other solvers: not counted.
-SKLEARN_LBFGS_PASSES = (
-    getattr(_linear_loss, "LinearModelLoss", None),
-    ("loss_gradient",),
-)
-SKLEARN_MLP_PASSES = (MLPClassifier, ("_loss_grad_lbfgs",))
+#: Competitors named by a performance target (scikit-learn's lbfgs everywhere, and
+#: newton-cg on softmax): always measured to J*, never capped, always repeated.
+TARGET_REFERENCES = {"binary": {"lbfgs"}, "ovr": {"lbfgs"}, "softmax": {"lbfgs", "newton-cg"}}
+
+
+@dataclass(frozen=True)
+class Passes:
+    """Passes over X of one fit (each: one forward and one backward product with X)."""
+
+    count: int
+    #: True when ``count`` is a lower bound read from public attributes, not a count.
+    at_least: bool = False
+
+    def __str__(self):
+        return f"≥ {self.count}" if self.at_least else str(self.count)
+
+
+def counted_passes(fit):
+    """Our fits: evaluations and Hessian products, counted by ``count_passes``."""
+    return Passes(fit.counted_passes)
+
+
+def sklearn_lbfgs_passes(fit):
+    """scikit-learn's L-BFGS fits: at least ``n_iter_ + 1`` evaluations per problem.
+
+    scikit-learn does not publish how often its L-BFGS evaluated J; scipy's L-BFGS-B
+    evaluates it at the start and at least once in every iteration, so n_iter_ + 1
+    (one-vs-rest: summed over its binary problems) is a lower bound.
+    """
+    models = getattr(fit.model, "estimators_", [fit.model])
+    return Passes(sum(int(np.max(model.n_iter_)) + 1 for model in models), at_least=True)
 
 
 def our_solvers(estimator_class):
     """Our solver names, the estimator's default first (new solvers appear here)."""
     default = estimator_class().solver
-    return [default] + [name for name in SOLVERS if name != default]
+    return [default] + [name for name in instrumentation.SOLVERS if name != default]
 
 
 # ----------------------------------------------------------------------- data
@@ -147,18 +162,9 @@ class LinearWorkload:
     def data(self):
         return linear_data(self.n_samples, self.n_features, self.n_classes)
 
-    def targets(self, y, classes):
-        """The uint8 indicator matrix our estimators build (one column when binary)."""
-        if self.head == "sigmoid" and classes.size == 2:
-            return (y == classes[1]).astype(np.uint8)[:, None]
-        return (y[:, None] == classes).astype(np.uint8)
-
     def objective(self, X, y):
-        """Our objective on (X, y) with unit weights and ``fit``'s uint8 targets."""
-        Y = self.targets(y, np.unique(y))
-        return LinearObjective(
-            X, Y, np.ones(X.shape[0], dtype=X.dtype), self.reg_lambda, self.head
-        )
+        """Our objective J on (X, y), as our estimator's ``fit`` builds it."""
+        return instrumentation.objective(self.estimator(reg_lambda=self.reg_lambda), X, y)
 
     def ours(self):
         return [
@@ -167,7 +173,7 @@ class LinearWorkload:
                 "ours",
                 solver,
                 _our_linear_builder(self.estimator, self.reg_lambda, solver),
-                passes=OURS_LINEAR_PASSES,
+                passes=counted_passes,
             )
             for solver in our_solvers(self.estimator)
         ]
@@ -181,8 +187,8 @@ class LinearWorkload:
                 solver,
                 _sklearn_linear_builder(self.reg_lambda, solver, self.one_vs_rest),
                 iteration_capped=solver in ITERATION_CAPPED,
-                goal_reference=solver in GOAL_REFERENCES[self.name],
-                passes=SKLEARN_LBFGS_PASSES if solver == "lbfgs" else None,
+                target_reference=solver in TARGET_REFERENCES[self.name],
+                passes=sklearn_lbfgs_passes if solver == "lbfgs" else None,
             )
             for solver in self.sklearn_solvers
         ]
@@ -212,35 +218,25 @@ class NetworkWorkload:
     def data(self):
         return digits20(self.n_samples, self.n_held_out)
 
-    def objective(self, X, y):
-        Y = (y[:, None] == np.unique(y)).astype(np.uint8)  # as ``fit`` passes them
-        return TwoLayerObjective(
-            X,
-            Y,
-            np.ones(X.shape[0], dtype=X.dtype),
-            self.reg_lambda,
-            "softmax",
-            "sigmoid",
+    def estimator(self, tol=1e-5, max_iter=200):
+        """Our network of this workload."""
+        return TwoLayerMLPClassifier(
             self.n_hidden,
+            activation="sigmoid",
+            output="softmax",
+            reg_lambda=self.reg_lambda,
+            solver="lbfgs",
+            max_iter=max_iter,
+            tol=tol,
+            random_state=SEED,
         )
 
+    def objective(self, X, y):
+        """Our network's J on (X, y), as its ``fit`` builds it."""
+        return instrumentation.objective(self.estimator(), X, y)
+
     def contenders(self):
-        ours = Contender(
-            "ours lbfgs",
-            "ours",
-            "lbfgs",
-            lambda tol, max_iter: TwoLayerMLPClassifier(
-                self.n_hidden,
-                activation="sigmoid",
-                output="softmax",
-                reg_lambda=self.reg_lambda,
-                solver="lbfgs",
-                max_iter=max_iter,
-                tol=tol,
-                random_state=SEED,
-            ),
-            passes=OURS_NETWORK_PASSES,
-        )
+        ours = Contender("ours lbfgs", "ours", "lbfgs", self.estimator, passes=counted_passes)
         theirs = Contender(
             "sklearn MLPClassifier(lbfgs)",
             "sklearn",
@@ -254,7 +250,7 @@ class NetworkWorkload:
                 tol=tol,
                 random_state=SEED,
             ),
-            passes=SKLEARN_MLP_PASSES,
+            passes=sklearn_lbfgs_passes,
         )
         return [ours, theirs]
 
@@ -292,7 +288,7 @@ class DigitsWorkload:
                     solver,
                     _our_network_builder(hidden, lam, solver, it),
                     model="network",
-                    passes=OURS_NETWORK_PASSES,
+                    passes=counted_passes,
                 )
             )
         rows.append(
@@ -309,7 +305,7 @@ class DigitsWorkload:
                     random_state=SEED,
                 ),
                 model="network",
-                passes=SKLEARN_MLP_PASSES,
+                passes=sklearn_lbfgs_passes,
             )
         )
         rows.append(
@@ -319,7 +315,7 @@ class DigitsWorkload:
                 "lbfgs",
                 lambda tol, max_iter: SoftmaxClassifier(reg_lambda=lam, max_iter=it),
                 model="linear",
-                passes=OURS_LINEAR_PASSES,
+                passes=counted_passes,
             )
         )
         rows.append(
@@ -329,7 +325,7 @@ class DigitsWorkload:
                 "lbfgs",
                 lambda tol, max_iter: LogisticRegression(C=1 / lam, max_iter=it),
                 model="linear",
-                passes=SKLEARN_LBFGS_PASSES,
+                passes=sklearn_lbfgs_passes,
             )
         )
         return rows
@@ -337,10 +333,10 @@ class DigitsWorkload:
 
 @dataclass(frozen=True)
 class DaskWorkload:
-    """The binary workload as a Dask array on a LocalCluster, against in memory (issue 8).
+    """The binary workload as a Dask array on a LocalCluster, against in memory.
 
     ``benchmarks/dask_overhead.py`` measures it: per-evaluation overhead of the Dask
-    path and the bytes moved per iteration.
+    path and the bytes that cross the loopback interface per evaluation and iteration.
     """
 
     name: str
@@ -370,11 +366,10 @@ class Contender:
     solver: str
     build: object
     iteration_capped: bool = False
-    goal_reference: bool = False
+    target_reference: bool = False
     model: str = ""  # digits: "network" or "linear", to compare like with like
-    #: ``(class, method names)`` whose calls are passes over X (each reads X for one
-    #: forward and one backward product), or None when they cannot be counted.
-    passes: tuple | None = None
+    #: ``passes(fit) -> Passes`` of a timed fit, or None when they cannot be known.
+    passes: object = None
 
 
 def _our_linear_builder(estimator, reg_lambda, solver):

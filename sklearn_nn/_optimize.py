@@ -34,6 +34,8 @@ import numpy as np
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from . import instrumentation
+
 __all__ = ["SECOND_ORDER", "SOLVERS", "OptimizeOutcome", "StopTraining", "minimize"]
 
 SOLVERS = {
@@ -93,6 +95,7 @@ class _GuardedHessp:
         self._count += 1
         if self._count > self._limit:
             raise _SubproblemFailed(f"more than {self._limit} Hessian products at one point")
+        instrumentation._record_hessian_product()
         product = self._hessp(theta, v)
         if not np.all(np.isfinite(product)):
             raise _SubproblemFailed("the Hessian product overflowed")
@@ -120,6 +123,7 @@ class _CachedObjective:
         key = theta.tobytes()
         if key not in self._memory:
             self.n_evaluations += 1
+            instrumentation._record_evaluation()
             # A line search may try a point so far out that J exceeds the float
             # range (logits ~1e308 on features of 1e8 after one wild step; then
             # inf − inf in the head): there J = +inf is the true answer, and every

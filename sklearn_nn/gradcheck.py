@@ -1,8 +1,9 @@
 """Numerical gradient checking of an estimator's own objective."""
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.utils import check_random_state
+
+from . import instrumentation
 
 __all__ = ["gradient_check", "hessian_check"]
 
@@ -124,12 +125,8 @@ def hessian_check(estimator, X, y, sample_weight=None, eps=1e-4, random_state=No
 
 
 def _objective_at_random_point(estimator, X, y, sample_weight, random_state):
-    """Build the estimator's J as ``fit`` does, on a clone; draw θ ~ N(0, 1)."""
-    estimator = clone(estimator)
-    X, y_encoded, classes, weights, class_sums = estimator._prepare(X, y, sample_weight)
-    objective = estimator._objective(
-        X, estimator._targets(y_encoded, classes.size, X.dtype), weights, class_sums
-    )
+    """Build the estimator's J as ``fit`` does (the estimator untouched); draw θ ~ N(0, 1)."""
+    objective = instrumentation.objective(estimator, X, y, sample_weight)
     theta = check_random_state(random_state).standard_normal(objective.n_params)
     return objective, theta
 

@@ -59,8 +59,9 @@ BROKEN = 1e-3
 
 
 def objective_at(estimator, X, y, sample_weight=None, random_state=0):
-    """The estimator's objective built as fit builds it, and a random θ ~ N(0, 1)."""
-    return _objective_at_random_point(estimator, X, y, sample_weight, random_state)
+    """The estimator's internal objective built as fit builds it, and a random θ ~ N(0, 1)."""
+    objective, theta = _objective_at_random_point(estimator, X, y, sample_weight, random_state)
+    return objective._objective, theta
 
 
 def full_hessian(objective, theta):

@@ -1,0 +1,296 @@
+"""The Markdown report: its header and one function per table of measurements.
+
+The performance targets, checked against these measurements, are in ``targets.py``.
+"""
+
+import math
+import os
+import platform
+import statistics
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from benchmarks import dask_overhead, measure
+from benchmarks.linear_rows import LADDER, MAX_ITER, REPEAT_WINDOW, TARGET_REL
+
+
+def fmt_time(seconds):
+    """Seconds to three significant digits (— when unknown)."""
+    if seconds is None:
+        return "—"
+    return f"{seconds:.3g}" if seconds < 100 else f"{seconds:.0f}"
+
+
+def fmt_mb(value):
+    """Megabytes to one decimal (— when unknown)."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+def time_cell(entry):
+    """A linear entry's time to J*, its capped lower bound, or "not reached"."""
+    if entry.status == "ok":
+        return fmt_time(entry.seconds)
+    if entry.status == "capped":
+        return f"> {fmt_time(entry.lower_bound)} (capped)"
+    return "not reached"
+
+
+def ratio_of(entry, ours):
+    """(ratio, is_lower_bound) of an entry's time to our best entry's, or (None, False).
+
+    When both were timed in the same repeat rounds, the ratio is the median of the
+    per-round ratios (a drifting machine cancels out); otherwise, of the medians.
+    """
+    if ours is None:
+        return None, False
+    if entry.status == "ok":
+        rounds, our_rounds = entry.times[1:], ours.times[1:]
+        if rounds and len(rounds) == len(our_rounds):
+            return measure.median_ratio(rounds, our_rounds), False
+        return entry.seconds / ours.seconds, False
+    if entry.status == "capped":
+        return entry.lower_bound / ours.seconds, True
+    return None, False
+
+
+def fmt_ratio(ratio, lower):
+    """A ratio as ``2.31×``, ``> 2.31×`` when it is a lower bound."""
+    if ratio is None:
+        return "—"
+    return f"{'> ' if lower else ''}{ratio:.2f}×"
+
+
+def header(bench, command, total_seconds):
+    """Title and facts of the run: command, date, machine, versions, threads, method."""
+    import scipy
+    import sklearn
+
+    import sklearn_nn
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        commit = "unknown"
+    pools = []
+    for pool in threadpool_info():
+        where = Path(pool["filepath"]).parent.name
+        keys = ("version", "architecture", "threading_layer")
+        extra = ", ".join(str(pool[key]) for key in keys if pool.get(key))
+        pools.append(
+            f"{pool['internal_api']} ({where}{', ' + extra if extra else ''}): "
+            f"{pool['num_threads']} thread(s)"
+        )
+    env = ", ".join(
+        f"{name}={os.environ.get(name, 'unset')}"
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- command: `{command}`",
+        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; total runtime "
+        f"{total_seconds:.0f} s; code: {commit}",
+        f"- machine: {os.cpu_count()} cores ({cpu}), load average at start/end "
+        f"{bench.load_start:.2f} / {os.getloadavg()[0]:.2f} (shared machine)",
+        f"- versions: Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
+        f"sklearn_nn {sklearn_nn.__version__}",
+        f"- threads: {bench.args.threads} for every contender ({env}; enforced with "
+        "threadpoolctl); single-threaded BLAS keeps the ratios reproducible on a shared "
+        "2-core machine — with 2 threads and another process running, scikit-learn's "
+        "newton-cholesky slowed from 28 s to 170–300 s",
+        "- BLAS/OpenMP: " + "; ".join(pools),
+        f"- method (benchmarks/README.md): time to J* is the median wall time of `fit` at "
+        f"the loosest tolerance of {', '.join(f'{t:g}' for t in LADDER)} whose result has "
+        f"J ≤ J* + {TARGET_REL:g}·|J*|, J evaluated in float64 by our objective; "
+        "J* = best J of any fit in the row. Competitors other than the targets' references "
+        "(scikit-learn lbfgs; on softmax also newton-cg) are capped at "
+        f"{bench.args.cap_factor:g}× the row's fastest time so far. Ratios are "
+        "competitor ÷ our best solver (per row), the median of per-round ratios when both "
+        f"were repeated. Repeats: {bench.args.repeats - 1} interleaved rounds after the "
+        f"calibration fit for contenders within {REPEAT_WINDOW:g}× of their side's fastest "
+        "and for the targets' references (n = rounds timed; n = 1: the calibration fit "
+        "only). Memory: peak above the memory before `fit` (X excluded), RSS "
+        "high-water mark during the timed fits and tracemalloc during a 1-iteration fit.",
+    ]
+    return lines + [f"- note: {note}" for note in dict.fromkeys(bench.notes)]
+
+
+def linear_table(rows):
+    """Time to the optimum J* of every linear contender, with its passes over X, its
+    evaluation ÷ floor, its peak extra memory and the gap of its J to J*."""
+    lines = [
+        "## Time to the optimum (linear models)",
+        "",
+        "| workload | dtype | contender | tol (max_iter) | time to J* [s] | n | "
+        "ratio vs ours | passes | eval ÷ floor | extra MB tracemalloc | extra MB RSS | "
+        "(J − J*)/J* |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ours = row.best("ours")
+        for entry in row.entries:
+            ratio, lower = ratio_of(entry, ours)
+            label = entry.label
+            if entry is ours:
+                label = f"**{label}** (ours best)"
+            tol = "—"
+            if entry.tol is not None:
+                tol = f"{entry.tol:g}"
+                if entry.max_iter != MAX_ITER:
+                    tol += f" ({entry.max_iter})"
+            floor = "—"
+            if row.floor is not None:
+                value = row.floor.ours_ratio if entry.side == "ours" else row.floor.sklearn_ratio
+                floor = "—" if value is None else f"{value:.2f}"
+            J = entry.J if entry.J is not None else entry.best_J
+            gap = (J - row.J_star) / abs(row.J_star) if math.isfinite(J) else None
+            lines.append(
+                f"| {row.workload.name} | {row.dtype} | {label} | {tol} | {time_cell(entry)} | "
+                f"{len(entry.timed) or '—'} | {fmt_ratio(ratio, lower)} | "
+                f"{entry.passes if entry.passes is not None else '—'} | {floor} | "
+                f"{fmt_mb(entry.tracemalloc_mb)} | {fmt_mb(entry.rss_mb)} | "
+                f"{'—' if gap is None else f'{gap:.1e}'} |"
+            )
+    lines.append("")
+    for row in rows:
+        lines.append(
+            f"- {row.workload.name} {row.dtype}: {row.workload.describe()}; "
+            f"X is {row.X_mb:.0f} MB; J* = {row.J_star!r}"
+        )
+        lines.extend(f"  - {note}" for note in row.notes)
+    lines.append(
+        "- passes: ours counted (evaluations of J and ∇J plus Hessian products, each "
+        "reading X once); scikit-learn's lbfgs: ≥ n_iter_ + 1 (one-vs-rest: summed over "
+        "its problems), the fewest evaluations its L-BFGS can make, as its count is not "
+        "public; its other solvers: —."
+    )
+    return [*lines, ""]
+
+
+def floor_table(linear_rows, network_rows):
+    """Cost of one evaluation of J and ∇J (ours and scikit-learn's) against the BLAS floor."""
+    lines = [
+        "## Cost per evaluation vs the BLAS floor",
+        "",
+        "Objective + gradient once, vs the two products with X it cannot avoid "
+        "(same shapes and dtype, preallocated outputs), timed in interleaved rounds; "
+        "ratio = median of per-round ratios. scikit-learn's is its own `LinearModelLoss."
+        "loss_gradient` (what its lbfgs/newton solvers call; one-vs-rest: once per class).",
+        "",
+        "| workload | dtype | floor products | floor [ms] | ours [ms] | ours ÷ floor | "
+        "scikit-learn [ms] | scikit-learn ÷ floor | rounds |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, dtype, floor in [(r.workload.name, r.dtype, r.floor) for r in linear_rows] + [
+        (r["workload"].name, r["dtype"], r["floor"]) for r in network_rows
+    ]:
+        sk_ms = "n/a" if floor.sklearn_ms is None else f"{floor.sklearn_ms:.2f}"
+        sk_ratio = "n/a" if floor.sklearn_ratio is None else f"{floor.sklearn_ratio:.2f}"
+        lines.append(
+            f"| {name} | {dtype} | {floor.products} | {floor.floor_ms:.2f} | "
+            f"{floor.ours_ms:.2f} | {floor.ours_ratio:.2f} | {sk_ms} | {sk_ratio} | "
+            f"{floor.rounds} |"
+        )
+    return [*lines, ""]
+
+
+def network_table(rows):
+    """Our network and MLPClassifier at equal L-BFGS iterations: time, held-out accuracy,
+    final J, the cost of an evaluation inside the fit and peak extra memory."""
+    lines = [
+        "## Network: same number of L-BFGS iterations",
+        "",
+        "| workload | dtype | contender | iterations | evaluations | time [s] | n | "
+        "per iteration [ms] | ratio vs ours | held-out accuracy | final J | "
+        "in-fit evaluation ÷ floor | isolated eval ÷ floor | extra MB tracemalloc | "
+        "extra MB RSS |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        results = row["results"]
+        ours = next(r for r in results.values() if r["contender"].side == "ours")
+        for label, result in results.items():
+            seconds = statistics.median(result["times"])
+            rss = [value for value in result["rss"] if value is not None]
+            floor = f"{row['floor'].ours_ratio:.2f}" if result is ours else "n/a"
+            passes = result["passes"]
+            in_fit = "n/a"
+            if passes is not None and passes.count:
+                # A lower bound on the evaluations bounds their cost from above.
+                cost = 1e3 * seconds / passes.count / row["floor"].floor_ms
+                in_fit = f"{'≤ ' if passes.at_least else ''}{cost:.2f}"
+            lines.append(
+                f"| {row['workload'].name} | {row['dtype']} | {label} | {result['n_iter']} | "
+                f"{passes if passes is not None else 'n/a'} | "
+                f"{fmt_time(seconds)} | {len(result['times'])} | "
+                f"{1e3 * seconds / max(1, result['n_iter']):.1f} | "
+                f"{measure.median_ratio(result['times'], ours['times']):.2f}× | "
+                f"{result['accuracy']:.4f} | "
+                f"{result['loss']:.4f} | {in_fit} | {floor} | "
+                f"{fmt_mb(result['tracemalloc_mb'])} | "
+                f"{fmt_mb(statistics.median(rss) if rss else None)} |"
+            )
+    lines.append("")
+    for row in rows[:1]:
+        lines.append(
+            f"- {row['workload'].describe()}; X is {row['X_mb']:.0f} MB in float64. "
+            "Both start from their own seeded Glorot initialisation (different scales), "
+            "so the final J differ; held-out images come from unseen source digits. "
+            "In-fit evaluation ÷ floor = (time ÷ evaluations) ÷ the floor of the table "
+            "below: with equal evaluations, no speed-up over MLPClassifier can exceed "
+            "its figure. scikit-learn does not publish its evaluation count: ≥ n is "
+            "n_iter_ + 1, the fewest evaluations its L-BFGS can make, so its in-fit cost "
+            "is at most the ≤ figure."
+        )
+    return [*lines, ""]
+
+
+def digits_table(row):
+    """Held-out accuracy, time, iterations and passes over X on scikit-learn's digits."""
+    lines = [
+        "## Digits: held-out accuracy",
+        "",
+        f"{row['workload'].describe()}. Passes = evaluations of J and ∇J and Hessian "
+        "products (each: two products with X), counted for our estimators; for "
+        "scikit-learn's L-BFGS, ≥ n_iter_ + 1 (its count is not public).",
+        "",
+        "| contender | time [s] | n | iterations | passes over X | held-out accuracy |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, result in row["results"].items():
+        passes = "n/a" if result["passes"] is None else str(result["passes"])
+        lines.append(
+            f"| {label} | {statistics.median(result['times']):.3f} | {len(result['times'])} | "
+            f"{result['n_iter']} | {passes} | {result['accuracy']:.4f} |"
+        )
+    return [*lines, ""]
+
+
+def dask_table(row):
+    """Overhead of fitting on a Dask cluster against in memory (``dask_overhead``)."""
+    lines = ["## Dask: overhead of fitting on a cluster", "", f"{row['workload'].describe()}."]
+    if "skipped" in row:
+        lines.append(f"Not measured: {row['skipped']}.")
+    else:
+        lines += ["", dask_overhead.markdown(row["result"])]
+    return [*lines, ""]
