@@ -198,15 +198,42 @@ def test_demo_figures_section_names_its_folder(tmp_path, monkeypatch, capsys):
     assert sorted(path.name for path in folder.iterdir()) == ["plot_tiny_1.png"]
     assert f"1 figures written to {folder}/" in output
     assert "printed by the example" not in output
+    assert _demo.figures_section(folder) == 1
+
+
+def _demo_without_figures(monkeypatch, folder):
+    """Run the whole demo, its sections but the figures replaced by nothing."""
+    monkeypatch.setattr(_demo, "SECTIONS", ())
+    _demo.run_demo(figures=folder)
 
 
 def test_demo_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
-    _demo.figures_section(tmp_path / "figures")
+    folder = tmp_path / "figures"
+    _demo_without_figures(monkeypatch, folder)
     output = capsys.readouterr().out
-    assert "matplotlib is not installed" in output
-    assert "'.[plots]'" in output
-    assert not (tmp_path / "figures").exists()
+    assert "plots need matplotlib, which is not installed" in output
+    assert "pip install 'sklearn-nn[plots]'" in output
+    assert "--no-figures" in output
+    # No promise of figures it did not draw: the folder is named nowhere, nor made.
+    assert str(folder) not in output
+    assert "\nfigures:" not in output
+    assert not folder.exists()
+
+
+def test_demo_of_an_installed_package_says_where_the_figures_come_from(
+    tmp_path, monkeypatch, capsys
+):
+    # An installed wheel has no examples/ folder next to the package.
+    monkeypatch.setattr(_demo, "EXAMPLES_DIR", tmp_path / "no_examples")
+    folder = tmp_path / "figures"
+    _demo_without_figures(monkeypatch, folder)
+    output = capsys.readouterr().out
+    assert "No figures: they are drawn by the example scripts" in output
+    assert "make demo in a clone" in output
+    assert str(folder) not in output
+    assert "\nfigures:" not in output
+    assert not folder.exists()
 
 
 def test_demo_figures_options():
