@@ -881,9 +881,9 @@ def dask_table(row):
 
 
 def goals_table(linear_rows, network_rows, digits_row, dask_row=None):
-    """The issue's goals next to what this run achieved."""
+    """The project's performance goals next to what this run achieved."""
     lines = [
-        "## Goals (issues 4, 5 and 8) vs achieved",
+        "## Goals vs achieved",
         "",
         "Measured on the float64 rows unless the goal says otherwise. A ratio `> x` is a "
         "lower bound (the competitor was capped). *Bound at the floor*: the ratio we would "
@@ -1085,7 +1085,7 @@ def goals_table(linear_rows, network_rows, digits_row, dask_row=None):
     # Issue 5: second-order solvers (rows appear once the solvers exist).
     second_order = ("newton-cg", "trust-ncg", "trust-krylov")
     row = by_key.get(("softmax", "float64"))
-    goal = "softmax: best second-order solver of ours vs scikit-learn newton-cg (issue 5)"
+    goal = "softmax: best second-order solver of ours vs scikit-learn newton-cg"
     if row is None:
         add(goal, "≥ 2×", "not run", "—")
     else:
@@ -1116,7 +1116,7 @@ def goals_table(linear_rows, network_rows, digits_row, dask_row=None):
             for label, r in results.items()
             if label.startswith("ours network") and r["contender"].solver in second_order
         ]
-        goal = "digits network: a second-order solver ≥ lbfgs accuracy with fewer passes (issue 5)"
+        goal = "digits network: a second-order solver ≥ lbfgs accuracy with fewer passes"
         if base is None:
             add(goal, "fewer passes, ≥ accuracy", "lbfgs not run", "—")
         elif not candidates:
@@ -1136,7 +1136,7 @@ def goals_table(linear_rows, network_rows, digits_row, dask_row=None):
 
     # Issue 8: a fit on a Dask array moves O(parameters) per iteration, not O(data):
     # below one float64 per sample, less than any transfer that grows with n.
-    goal = "dask: bytes moved per L-BFGS iteration are O(parameters), not O(data) (issue 8)"
+    goal = "dask: bytes moved per L-BFGS iteration are O(parameters), not O(data)"
     target = "< n × 8 B"
     if dask_row is None:
         add(goal, target, "not run", "—")
