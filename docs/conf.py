@@ -27,6 +27,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # Serves MathJax from the built site's _static/mathjax instead of a CDN, so that
+    # the maths renders offline (the package's module name has dashes).
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -61,6 +64,8 @@ numpydoc_validation_checks = {"all", "RT02", "ES01", "SA01", "EX01"}
 
 # ------------------------------------------------------------------- Markdown
 myst_heading_anchors = 3
+# $...$ and $$...$$ for maths in the Markdown pages, \begin{aligned} inside them.
+myst_enable_extensions = ["dollarmath", "amsmath"]
 
 # -------------------------------------------------------------------- gallery
 sphinx_gallery_conf = {
@@ -75,6 +80,9 @@ sphinx_gallery_conf = {
     "reference_url": {"sklearn_nn": None},
     "image_scrapers": ("matplotlib",),
     "min_reported_time": 0,
+    # No "computation times" pages: they load jQuery and DataTables from CDNs, and
+    # the site must work offline.
+    "write_computation_times": False,
     "remove_config_comments": True,
 }
 
@@ -83,13 +91,23 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-nn {release}"
 html_theme_options = {
     "navbar_align": "left",
+    # The toctree's first pages, up to the API reference, stay in the top bar at
+    # 1280 px; the rest go under "More".
+    "header_links_before_dropdown": 6,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # The benchmark report's tables get the page's full width: no table of contents
+    # beside them.
+    "secondary_sidebar_items": {"**": ["page-toc"], "benchmarks": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"index": [], "getting_started": [], "benchmarks": []}
-html_static_path = []
+# Single pages have no section navigation: no empty sidebar beside them.
+html_sidebars = {
+    page: [] for page in ("index", "getting_started", "user_guide", "benchmarks", "performance")
+}
+html_static_path = ["_static"]
+# Wide tables (the benchmark report's) scroll sideways instead of being cut off.
+html_css_files = ["tables.css"]
 html_show_sourcelink = False
 
 # ------------------------------------------------------------ optional pages

@@ -1,16 +1,20 @@
-"""Small two-dimensional data sets of the classic courses, generated on demand.
+"""Small two-dimensional data sets of the classic courses.
 
-``make_spiral`` is the cs231n spiral; ``make_microchips`` is a synthetic stand-in for
-the course's microchip data (ex2data2), made so that regularised logistic regression
-on degree-6 polynomial features shows the course's dependence on λ.
+``load_microchips`` and ``load_exam_scores`` load the two data files of the course's
+logistic-regression exercise (ex2data2 and ex2data1), which ship with the package.
+``make_spiral`` generates the cs231n spiral; ``make_microchips`` generates a synthetic
+cousin of the microchip data, of any size and seed, made so that regularised logistic
+regression on degree-6 polynomial features shows the course's dependence on λ.
 """
 
+import io
+from importlib import resources
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["make_microchips", "make_spiral"]
+__all__ = ["load_exam_scores", "load_microchips", "make_microchips", "make_spiral"]
 
 
 def _check_int(name, value, minimum):
@@ -29,6 +33,116 @@ def _check_real(name, value, low, high=np.inf):
         bounds = f"in [{low}, {high}]" if np.isfinite(high) else f">= {low}"
         raise ValueError(f"{name} must be a finite number {bounds}; got {value!r}.")
     return float(value)
+
+
+def _read_course_file(source, name):
+    """Read a course-format text file: comma separated x1, x2, label on each line.
+
+    ``source`` is a path or an open text file; ``name`` names it in the error raised
+    when the file does not have exactly three columns. Returns ``X`` of shape (m, 2)
+    and the labels as floats, as they are written in the file.
+    """
+    data = np.loadtxt(source, delimiter=",", ndmin=2)
+    if data.shape[1] != 3:
+        raise ValueError(
+            f"{name}: expected 3 comma separated columns (x1,x2,label); got {data.shape[1]}."
+        )
+    return data[:, :2], data[:, 2]
+
+
+def _load_packaged(filename):
+    """Read one of the course files shipped in ``sklearn_nn/data``; integer labels."""
+    text = resources.files(__package__).joinpath("data", filename).read_text(encoding="ascii")
+    X, y = _read_course_file(io.StringIO(text), filename)
+    return X, y.astype(np.int64)
+
+
+def load_microchips():
+    """Load the course's microchip data (ex2data2): two test results of 118 chips.
+
+    The data set of the regularised part of the course's logistic-regression
+    exercise: each row holds the results of two quality tests of a microchip, and
+    whether the chip was accepted (1) or rejected (0). The two classes are not
+    linearly separable; the course fits logistic regression on the degree-6
+    polynomial features of the two tests (28 columns with the constant) and compares
+    λ = 0, 1, 10 and 100. Its reference figures, which this package reproduces: the
+    cost at θ = 0 is ln 2 = 0.693147, the optimum at λ = 1 is J = 0.529003, and the
+    training accuracy is 83.05 %, 74.58 % and 61.02 % at λ = 1, 10 and 100. The file
+    ships with the package (``sklearn_nn/data/ex2data2.txt``); nothing is downloaded.
+
+    Returns
+    -------
+    X : ndarray of shape (118, 2)
+        The two test results of each chip (float64), in the order of the course file.
+    y : ndarray of shape (118,)
+        1 for an accepted chip, 0 for a rejected one (integers): 58 and 60 of them.
+
+    See Also
+    --------
+    make_microchips : A synthetic set of the same kind, of any size and seed.
+    load_exam_scores : The unregularised part of the same exercise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import PolynomialFeatures
+    >>> from sklearn_nn import RegLogisticClassifier
+    >>> from sklearn_nn.datasets import load_microchips
+    >>> X, y = load_microchips()
+    >>> X.shape, np.bincount(y)
+    ((118, 2), array([60, 58]))
+    >>> for reg_lambda in (1.0, 10.0, 100.0):
+    ...     model = make_pipeline(
+    ...         PolynomialFeatures(6), RegLogisticClassifier(reg_lambda=reg_lambda)
+    ...     )
+    ...     print(reg_lambda, f"{100 * model.fit(X, y).score(X, y):.2f} %")
+    1.0 83.05 %
+    10.0 74.58 %
+    100.0 61.02 %
+    """
+    return _load_packaged("ex2data2.txt")
+
+
+def load_exam_scores():
+    """Load the course's admission data (ex2data1): two exam scores of 100 applicants.
+
+    The data set of the first part of the course's logistic-regression exercise:
+    each row holds an applicant's scores in two exams (on a 0-100 scale) and whether
+    the applicant was admitted (1) or not (0). The classes are nearly linearly
+    separable, and the course fits unregularised logistic regression on the raw
+    scores. Its reference figures, which ``RegLogisticClassifier(reg_lambda=0)``
+    reproduces: the cost at the optimum is J = 0.203, with θ = (−25.161, 0.206,
+    0.201) (intercept first), an applicant with scores 45 and 85 is admitted with
+    probability 0.776, and the training accuracy is 89 %. The file ships with the
+    package (``sklearn_nn/data/ex2data1.txt``); nothing is downloaded.
+
+    Returns
+    -------
+    X : ndarray of shape (100, 2)
+        The two exam scores of each applicant (float64), in the order of the course file.
+    y : ndarray of shape (100,)
+        1 for an admitted applicant, 0 otherwise (integers): 60 and 40 of them.
+
+    See Also
+    --------
+    load_microchips : The regularised part of the same exercise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_nn import RegLogisticClassifier
+    >>> from sklearn_nn.datasets import load_exam_scores
+    >>> X, y = load_exam_scores()
+    >>> X.shape, np.bincount(y)
+    ((100, 2), array([40, 60]))
+    >>> model = RegLogisticClassifier(reg_lambda=0.0).fit(X, y)
+    >>> print(f"J = {model.loss_:.3f}, accuracy {model.score(X, y):.2f}")
+    J = 0.203, accuracy 0.89
+    >>> print(f"{model.predict_proba([[45.0, 85.0]])[0, 1]:.3f}")
+    0.776
+    """
+    return _load_packaged("ex2data1.txt")
 
 
 def make_spiral(n_samples_per_class=100, n_classes=3, noise=0.2, random_state=None):
@@ -149,6 +263,7 @@ def make_microchips(n_samples=118, noise=0.12, random_state=None):
 
     See Also
     --------
+    load_microchips : The course's own microchip data.
     make_spiral : The cs231n spiral, a multi-class non-linear set.
 
     Examples

@@ -7,7 +7,6 @@ conftest.py. Only what two or more modules used, word for word, lives here.
 
 import functools
 import re
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_classification
@@ -17,19 +16,6 @@ from sklearn_nn._objectives import LinearObjective
 
 
 # ------------------------------------------------------------------------ data sets
-def course_data_file():
-    """Path of the course's microchips data (ex2data2.txt) in ../shared/data.
-
-    The project lives next to ../shared (as on CI); without it the course-figure
-    tests fail with this message rather than being skipped.
-    """
-    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "ex2data2.txt"
-    assert path.is_file(), (
-        f"course data set not found at {path}: check out the project next to ../shared"
-    )
-    return path
-
-
 @functools.cache
 def standardised(name):
     loader = {"breast_cancer": load_breast_cancer, "iris": load_iris, "wine": load_wine}[name]

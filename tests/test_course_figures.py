@@ -1,8 +1,13 @@
-"""The course's reference figures on ex2data2 (DESIGN.md §6), reproduced end to end."""
+"""The course's reference figures on its two data files, reproduced end to end.
+
+The figures are those the course's logistic-regression exercise reports: on the
+microchips (ex2data2) the cost at θ = 0, the optimum at λ = 1 and the training
+accuracy at λ = 1, 10 and 100; on the exam scores (ex2data1) the unregularised
+optimum, one applicant's admission probability and the training accuracy.
+"""
 
 import numpy as np
 import pytest
-from helpers import course_data_file
 from scipy.special import log_expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -11,15 +16,16 @@ from sklearn.preprocessing import PolynomialFeatures
 
 from sklearn_nn import RegLogisticClassifier
 from sklearn_nn._objectives import LinearObjective
+from sklearn_nn.datasets import load_exam_scores, load_microchips
 
 SOLVERS = ["lbfgs", "tnc", "cg"]
 
 
 @pytest.fixture(scope="module")
 def microchips():
-    data = np.loadtxt(course_data_file(), delimiter=",")
-    assert data.shape == (118, 3)
-    return data[:, :2], data[:, 2].astype(int)
+    X, y = load_microchips()
+    assert X.shape == (118, 2)
+    return X, y
 
 
 def course_cost(theta, features, y, reg_lambda):
@@ -102,3 +108,19 @@ def test_sklearn_logistic_regression_reaches_the_same_optimum(microchips):
     theta = np.r_[theirs.intercept_, theirs.coef_[0]]
     assert course_cost(theta, ones_first, y, 1.0) == pytest.approx(0.529003, abs=1e-6)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("solver", [*SOLVERS, "newton-cg"])
+def test_exam_scores_unregularised_optimum(solver):
+    # Part one of the exercise: no penalty, raw scores (0-100). The course's figures:
+    # J = 0.203 at θ = (−25.161, 0.206, 0.201), P(admitted | 45, 85) = 0.776, 89 %.
+    X, y = load_exam_scores()
+    model = RegLogisticClassifier(reg_lambda=0.0, solver=solver).fit(X, y)
+
+    theta = np.r_[model.intercept_, model.coef_[0]]
+    ones_first = np.column_stack([np.ones(y.size), X])
+    assert model.loss_ == pytest.approx(0.203498, abs=1e-6)
+    assert course_cost(theta, ones_first, y, 0.0) == pytest.approx(model.loss_, rel=1e-12)
+    np.testing.assert_allclose(theta, [-25.161, 0.206, 0.201], atol=1e-3)
+    assert model.predict_proba([[45.0, 85.0]])[0, 1] == pytest.approx(0.776, abs=5e-4)
+    assert model.score(X, y) == 0.89

@@ -4,16 +4,22 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import course_data_file
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
+import sklearn_nn
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier, _demo
 from sklearn_nn._demo import main
-from sklearn_nn.datasets import make_microchips, make_spiral
+from sklearn_nn.datasets import (
+    load_exam_scores,
+    load_microchips,
+    make_microchips,
+    make_spiral,
+)
 
 
 # ------------------------------------------------------------------ spiral
@@ -67,7 +73,7 @@ def test_make_spiral_rejects_bad_arguments(kwargs, match):
 
 
 def test_spiral_network_reaches_the_cs231n_reference():
-    # DESIGN.md §6: a linear softmax ≈ 0.52, a 100-unit ReLU network with cs231n's
+    # cs231n's figures: a linear softmax ≈ 0.52, a 100-unit ReLU network with its
     # reg = 1e-3 (λ = reg · m = 0.3) ≈ 0.99. Under filterwarnings = error a
     # ConvergenceWarning from either fit fails this test.
     X, y = make_spiral(n_samples_per_class=100, n_classes=3, random_state=0)
@@ -78,6 +84,35 @@ def test_spiral_network_reaches_the_cs231n_reference():
     assert 0.45 <= softmax.score(X, y) <= 0.58
     assert network.score(X, y) >= 0.98
     assert network.loss_ < softmax.loss_
+
+
+# ------------------------------------------------------- the course's files
+COURSE_FILES = {"ex2data2.txt": load_microchips, "ex2data1.txt": load_exam_scores}
+
+
+@pytest.mark.parametrize("filename", COURSE_FILES)
+def test_course_loaders_return_the_shipped_file(filename):
+    # The oracle: the packaged text file, read here by numpy on its own.
+    data = np.loadtxt(Path(sklearn_nn.__file__).parent / "data" / filename, delimiter=",")
+    X, y = COURSE_FILES[filename]()
+    assert X.dtype == np.float64
+    assert y.dtype == np.int64
+    np.testing.assert_array_equal(X, data[:, :2])
+    np.testing.assert_array_equal(y, data[:, 2])
+    assert set(np.unique(y)) == {0, 1}
+    # A fresh copy each call: changing one result cannot change the next.
+    X[0, 0] = np.nan
+    assert np.isfinite(COURSE_FILES[filename]()[0][0, 0])
+
+
+def test_course_loaders_shapes():
+    X, y = load_microchips()
+    assert X.shape == (118, 2)
+    np.testing.assert_array_equal(np.bincount(y), [60, 58])
+    X, y = load_exam_scores()
+    assert X.shape == (100, 2)
+    np.testing.assert_array_equal(np.bincount(y), [40, 60])
+    assert 30 <= X.min() and X.max() <= 100
 
 
 # -------------------------------------------------------------- microchips
@@ -202,6 +237,11 @@ def test_demo_runs_end_to_end(capsys):
     assert "demo finished in" in output
     assert elapsed < 30
 
+    # The course's file, with the course's figures at λ = 1, 10 and 100.
+    course = _lambda_rows(output, "load_microchips() (the course's ex2data2)")
+    assert sorted(course) == [0.0, 0.01, 0.1, 1.0, 10.0, 100.0]
+    assert [course[reg_lambda][0] for reg_lambda in (1.0, 10.0, 100.0)] == [83.05, 74.58, 61.02]
+
     rows = _lambda_rows(output, "make_microchips(random_state=0)")
     assert sorted(rows) == [0.0, 0.01, 0.1, 1.0, 10.0, 100.0]
     assert rows[100.0][0] < rows[10.0][0] < rows[1.0][0]
@@ -221,7 +261,7 @@ def test_demo_runs_end_to_end(capsys):
         assert cells[:2] == ["0.3", "0.001"]
     softmax, network = spiral.values()
     assert 45 <= float(softmax[2]) <= 58
-    # The reference of DESIGN.md §6: 100 ReLU units, reg 1e-3, λ = 0.3 here.
+    # cs231n's reference network: 100 ReLU units, reg 1e-3, λ = 0.3 here.
     assert float(network[2]) >= 98
     assert float(network[3]) < float(softmax[3])
     assert int(network[4]) >= 1
@@ -237,15 +277,19 @@ def test_demo_runs_end_to_end(capsys):
         assert int(cells[5]) >= 1
 
 
-def test_demo_with_course_data_file(capsys):
-    path = course_data_file()
+def test_demo_with_a_data_file(tmp_path, capsys):
+    # A user's file in the course format: here the course's microchips, rows shuffled
+    # and labels written as floats, so the table must show the course's figures again.
+    X, y = load_microchips()
+    order = np.random.RandomState(0).permutation(y.size)
+    path = tmp_path / "chips.txt"
+    np.savetxt(path, np.column_stack([X, y])[order], delimiter=",")
     assert main(["demo", "--no-figures", "--data", str(path)]) == 0
     output = capsys.readouterr().out
     rows = _lambda_rows(output, str(path))
     assert rows[1.0][0] == 83.05
     assert rows[10.0][0] == 74.58
     assert rows[100.0][0] == 61.02
-    assert "83.05" in output
 
 
 def test_demo_with_unreadable_data_file_exits_2(tmp_path, capsys):

@@ -128,7 +128,7 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr + completed.stdout
 
-    pages = ["index", "getting_started", "user_guide", "benchmarks", "api"]
+    pages = ["index", "getting_started", "user_guide", "benchmarks", "performance", "api"]
     pages += ["auto_examples/index", *(f"auto_examples/{s.stem}" for s in GALLERY_SCRIPTS)]
     pages += [f"generated/{name}" for name in PUBLIC_NAMES]
     if (DOCS / "reliability.md").is_file():
@@ -142,6 +142,42 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
         assert "does not exist yet" not in benchmarks
     else:
         assert "does not exist yet" in benchmarks
+
+    _check_mathjax_is_served_by_the_site(html)
+    _check_api_reference_is_in_the_top_bar(html)
+
+
+def _check_mathjax_is_served_by_the_site(html):
+    """Every page with maths loads MathJax from the site's own _static folder, no CDN."""
+    local = r'<script[^>]*\bsrc="{prefix}_static/mathjax/tex-chtml\.js(\?v=\w+)?"'
+    with_maths = {
+        "user_guide.html": "",
+        "index.html": "",
+        "generated/sklearn_nn.RegLogisticClassifier.html": "../",
+    }
+    for page, prefix in with_maths.items():
+        text = (html / page).read_text(encoding="utf-8")
+        assert re.search(local.format(prefix=re.escape(prefix)), text), (
+            f"{page} does not load the local MathJax"
+        )
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").stat().st_size > 100_000
+    for page in html.rglob("*.html"):
+        scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", page.read_text(encoding="utf-8"))
+        remote = [src for src in scripts if re.match(r"(https?:)?//", src)]
+        assert not remote, f"{page.relative_to(html)} loads scripts from the network: {remote}"
+    # The user guide's formulas are maths for MathJax, not text: displays and inline.
+    guide = (html / "user_guide.html").read_text(encoding="utf-8")
+    assert guide.count('<div class="math notranslate nohighlight">') >= 20
+    assert guide.count('<span class="math notranslate nohighlight">') >= 50
+
+
+def _check_api_reference_is_in_the_top_bar(html):
+    """The top bar links the API reference itself, not inside its "More" dropdown."""
+    page = (html / "index.html").read_text(encoding="utf-8")
+    start = page.index("bd-navbar-elements")
+    links = re.findall(r'href="([^"]+)"', page[start : page.index("pst-nav-more-links", start)])
+    assert links[:2] == ["getting_started.html", "user_guide.html"]
+    assert "api.html" in links
 
 
 # ------------------------------------------------------------- the gallery
@@ -175,7 +211,7 @@ def test_gallery_example_runs_and_draws_legible_figures(script, tmp_path):
     assert seconds < SECONDS_PER_SCRIPT, f"{script.name} took {seconds:.1f} s"
 
 
-def test_gallery_has_the_examples_of_the_issue():
+def test_gallery_has_the_courses_figures():
     assert {script.name for script in GALLERY_SCRIPTS} >= {
         "plot_regularization.py",
         "plot_validation_curve.py",
@@ -205,15 +241,42 @@ def test_demo_figures_section_names_its_folder(tmp_path, monkeypatch, capsys):
     assert sorted(path.name for path in folder.iterdir()) == ["plot_tiny_1.png"]
     assert f"1 figures written to {folder}/" in output
     assert "printed by the example" not in output
+    assert _demo.figures_section(folder) == 1
+
+
+def _demo_without_figures(monkeypatch, folder):
+    """Run the whole demo, its sections but the figures replaced by nothing."""
+    monkeypatch.setattr(_demo, "SECTIONS", ())
+    _demo.run_demo(figures=folder)
 
 
 def test_demo_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
-    _demo.figures_section(tmp_path / "figures")
+    folder = tmp_path / "figures"
+    _demo_without_figures(monkeypatch, folder)
     output = capsys.readouterr().out
-    assert "matplotlib is not installed" in output
-    assert "'.[plots]'" in output
-    assert not (tmp_path / "figures").exists()
+    assert "plots need matplotlib, which is not installed" in output
+    assert "pip install 'sklearn-nn[plots]'" in output
+    assert "--no-figures" in output
+    # No promise of figures it did not draw: the folder is named nowhere, nor made.
+    assert str(folder) not in output
+    assert "\nfigures:" not in output
+    assert not folder.exists()
+
+
+def test_demo_of_an_installed_package_says_where_the_figures_come_from(
+    tmp_path, monkeypatch, capsys
+):
+    # An installed wheel has no examples/ folder next to the package.
+    monkeypatch.setattr(_demo, "EXAMPLES_DIR", tmp_path / "no_examples")
+    folder = tmp_path / "figures"
+    _demo_without_figures(monkeypatch, folder)
+    output = capsys.readouterr().out
+    assert "No figures: they are drawn by the example scripts" in output
+    assert "make demo in a clone" in output
+    assert str(folder) not in output
+    assert "\nfigures:" not in output
+    assert not folder.exists()
 
 
 def test_demo_figures_options():
@@ -235,8 +298,36 @@ def _code_and_output(page):
     ]
 
 
-@pytest.mark.parametrize("index", range(len(_code_and_output("getting_started.md"))))
-def test_getting_started_code_prints_what_the_page_shows(index, capsys):
-    code, expected = _code_and_output("getting_started.md")[index]
-    exec(compile(code, f"getting_started.md block {index}", "exec"), {})
+PAGES_WITH_OUTPUT = [
+    (page, index)
+    for page in ("getting_started.md", "performance.md")
+    for index in range(len(_code_and_output(page)))
+]
+
+
+@pytest.mark.parametrize(("page", "index"), PAGES_WITH_OUTPUT)
+def test_page_code_prints_what_the_page_shows(page, index, capsys):
+    code, expected = _code_and_output(page)[index]
+    exec(compile(code, f"{page} block {index}", "exec"), {})
     assert capsys.readouterr().out.split() == expected.split()
+
+
+# ------------------------------------------------------------ user-facing text
+USER_FACING_TEXT = sorted(
+    [
+        ROOT / "README.md",
+        ROOT / "CHANGELOG.md",
+        *DOCS.glob("*.md"),
+        *DOCS.glob("*.rst"),
+        *(ROOT / "benchmarks").glob("*.md"),
+    ]
+)
+
+
+@pytest.mark.parametrize("path", USER_FACING_TEXT, ids=lambda path: path.name)
+def test_user_facing_text_has_no_tracker_language(path):
+    # The tracker is the developers' tool: a reader has no access to it, so pages say
+    # what a section holds, never which issue asked for it ("issue 5", "#4").
+    text = path.read_text(encoding="utf-8")
+    found = re.findall(r"(?i)\bissues?\b[^\n]{0,20}|(?<![\w&])#\d+", text)
+    assert not found, f"{path.relative_to(ROOT)}: {found}"

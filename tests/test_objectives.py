@@ -1,9 +1,9 @@
 """The objectives on their own: analytic gradients, the J convention, numerical care.
 
 Every objective's analytic gradient is compared with central differences, with the
-course's measure ‖g_num − g‖ / ‖g_num + g‖ (DESIGN.md §6), on a random point away
-from the optimum, for every head, with and without sample weights, with and without
-the penalty, on dense and CSR data in float64 and float32.
+measure of the course's gradient checks, ‖g_num − g‖ / ‖g_num + g‖, on a random point
+away from the optimum, for every head, with and without sample weights, with and
+without the penalty, on dense and CSR data in float64 and float32.
 """
 
 import math
@@ -142,7 +142,7 @@ def test_value_at_zero(problem):
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_integer_weights_equal_repeated_rows(problem):
-    # J is divided by Σ s_i, never by the row count (DESIGN.md §2).
+    # J is divided by Σ s_i, never by the row count: integer weights repeat rows exactly.
     X, Y, _, head, rng = make_problem(problem, weighted=False)
     counts = rng.integers(0, 4, size=X.shape[0])
     counts[:2] = [1, 2]  # not all zero
