@@ -115,8 +115,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self._store_params(objective, theta)
         self.n_iter_ = outcome.n_iter
-        self.loss_ = loss
-        self.loss_curve_ = outcome.loss_curve
+        self._store_loss(objective, theta, loss, outcome.loss_curve)
         return self
 
     def _build_objective(self, X, y, sample_weight):
@@ -193,6 +192,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
     def _check_problem(self, shape, n_classes, weighting):
         """Refuse a problem whose training would overflow: here, an extreme penalty."""
         checks.check_penalty(self.reg_lambda, weighting, self._penalty_limit)
+
+    def _store_loss(self, objective, theta, loss, loss_curve):
+        """Keep ``loss_`` (J at the stored θ) and ``loss_curve_`` (J after every iteration)."""
+        self.loss_ = loss
+        self.loss_curve_ = loss_curve
 
     def _warm_start_state(self):
         """Return the classes of the previous fit when it should seed this one."""
