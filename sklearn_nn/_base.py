@@ -156,6 +156,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         )
         classes, y_encoded = checks.encode_labels(y)
         checks.require_two_classes(classes, type(self).__name__)
+        checks.require_previous_classes(self._warm_start_state(), classes)
         weights, weighting = checks.weigh_samples(
             sample_weight, X.shape[0], X.dtype, y_encoded, classes, self.class_weight
         )
@@ -176,6 +177,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             binary_in_one_column=self._head == "sigmoid",
             early_stopping=getattr(self, "early_stopping", False),
         )
+        checks.require_previous_classes(self._warm_start_state(), prepared.classes)
         self._check_problem(prepared.X.shape, prepared.classes.size, prepared.weighting)
         self.n_features_in_ = prepared.X.shape[1]
         if hasattr(self, "feature_names_in_"):

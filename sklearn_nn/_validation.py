@@ -140,6 +140,19 @@ def require_two_classes(classes, estimator_name):
         )
 
 
+def require_previous_classes(previous_classes, classes):
+    """Refuse a warm start on other classes than the previous fit's, as scikit-learn's MLP.
+
+    Its weights cannot seed this fit; starting afresh silently would hide that.
+    """
+    if previous_classes is not None and not np.array_equal(previous_classes, classes):
+        raise ValueError(
+            "warm_start can only be used where y has the same classes as in the "
+            f"previous call to fit. Previously got {previous_classes.tolist()}, y has "
+            f"{classes.tolist()}. Set warm_start=False to start afresh."
+        )
+
+
 def indicator(codes, n_classes, dtype, binary_in_one_column):
     """Target matrix Y of encoded labels: one-hot, or one 0/1 column for 2 classes.
 
