@@ -215,7 +215,7 @@ def check_weight_range(minimum, maximum):
     if not (np.isfinite(minimum) and np.isfinite(maximum)):
         raise non_finite_error("sample_weight", np.isnan(minimum) or np.isnan(maximum))
     if minimum < 0:
-        raise ValueError(f"sample_weight must be non-negative; got minimum {minimum!r}.")
+        raise ValueError(f"sample_weight must be non-negative; got minimum {float(minimum)!r}.")
     if not maximum > 0:
         raise ValueError("sample_weight is zero for every sample; J would be 0/0.")
 
@@ -259,7 +259,8 @@ def class_weight_factors(class_weight, classes, totals):
     if class_weight is None:
         return None
     if class_weight == "balanced":
-        total = float(np.sum(totals))
+        with np.errstate(over="ignore"):  # refused below
+            total = float(np.sum(totals))
         if not np.isfinite(total):
             overflowing = classes[~np.isfinite(totals)].tolist() or classes.tolist()
             raise ValueError(
@@ -303,7 +304,9 @@ def class_weighting(class_weight, classes, totals, largest):
     per_class = class_weight_factors(class_weight, classes, totals)
     if per_class is None:
         return Weighting(None, totals, float(np.max(largest)))
-    with np.errstate(over="ignore"):  # a total beyond float64 is no problem: see below
+    # A total beyond float64 is no problem (see above); times a class weight 0 it is
+    # NaN, and that class is refused for its zero weight.
+    with np.errstate(over="ignore", invalid="ignore"):
         largest = largest * per_class
         totals = totals * per_class
     if not np.all(np.isfinite(largest)):
@@ -362,7 +365,8 @@ def check_penalty(reg_lambda, weighting, limit=None):
     with np.errstate(over="ignore"):
         scaled = float(np.ldexp(float(reg_lambda), -exponent))
     # λ/S from scaled numbers: S itself may overflow (then λ/S is ~0) or be subnormal.
-    scaled_total = float(np.ldexp(float(np.sum(weighting.totals)), -exponent))
+    with np.errstate(over="ignore"):
+        scaled_total = float(np.ldexp(float(np.sum(weighting.totals)), -exponent))
     if not np.isfinite(scaled):
         raise ValueError(
             f"reg_lambda / max(sample_weight) = {reg_lambda:.3g} / {weighting.largest:.3g} "
