@@ -60,7 +60,7 @@ def check_features(largest, dtype):
     --------
     >>> import numpy as np
     >>> check_features(3.0, np.float64)
-    >>> check_features(np.nan, np.float64)
+    >>> check_features(np.nan, np.float64)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: Input X contains NaN: X must be finite (NaN or infinity ...
@@ -356,7 +356,7 @@ def check_penalty(reg_lambda, weighting, limit=None):
     >>> import numpy as np
     >>> weighting = Weighting(None, np.array([1e-310, 1e-310]), 1e-310)
     >>> check_penalty(0.0, weighting)
-    >>> check_penalty(1.0, weighting)
+    >>> check_penalty(1.0, weighting)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: reg_lambda / max(sample_weight) = 1 / 1e-310 overflows float64: ...
@@ -395,7 +395,7 @@ def check_network_size(hidden_layer_size, n_samples, n_features, n_outputs):
     Examples
     --------
     >>> check_network_size(25, 100, 4, 3)
-    >>> check_network_size(2**62, 100, 4, 3)
+    >>> check_network_size(2**62, 100, 4, 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: hidden_layer_size=4611686018427387904 is too large: ...
