@@ -7,36 +7,20 @@ its starting point (``_initial_params``), how θ maps to fitted attributes and b
 probabilities, decisions, labels) depends only on the output head and lives here.
 """
 
-import numbers
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import log_expit, log_softmax, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import assert_all_finite, check_array
 
 # scikit-learn exposes no public path to its parameter-constraint types.
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _validation as checks
 from ._distributed import is_dask_collection, predict_blocks, prepare_fit
-from ._objectives import LinearObjective, class_totals, largest_magnitude, scan_rows
+from ._objectives import LinearObjective, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
-
-_FLOAT_DTYPES = (np.float64, np.float32)
-
-#: Largest feature magnitude ``fit`` accepts, per dtype. The Hessian products of
-#: second-order solvers grow like |x|³ and the solvers' curvature estimates like
-#: |x|⁴; these bounds keep both finite (with weights scaled to at most 1) for any
-#: realistic n_samples × n_features, where larger features would overflow.
-_LARGEST_FEATURE = {np.dtype(np.float64): 2.0**200, np.dtype(np.float32): 2.0**30}
-
-
-def _scaling_advice(dtype):
-    advice = "Scale the features (e.g. with sklearn.preprocessing.StandardScaler)"
-    return advice + (" or pass X as float64." if dtype == np.float32 else ".")
 
 
 def _validate_finite(estimator, X):
@@ -48,26 +32,9 @@ def _validate_finite(estimator, X):
     decides correctly. (``fit`` tests finiteness in its own pass, see ``_prepare``.)
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        return validate_data(estimator, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, reset=False)
-
-
-def _is_small_integer_range(y):
-    """Whether y is a vector of non-negative integers no larger than its length."""
-    return (
-        y.ndim == 1 and y.dtype.kind in "iu" and y.size > 0 and 0 <= y.min() and y.max() <= y.size
-    )
-
-
-def _encode_by_counting(y):
-    """``classes_`` and codes of non-negative integer labels by counting, not sorting.
-
-    The same result as :func:`numpy.unique` and :func:`numpy.searchsorted`, in O(n)
-    instead of O(n log n): a fifth of the time on 200 000 labels.
-    """
-    present = np.bincount(y) > 0
-    classes = np.flatnonzero(present).astype(y.dtype)
-    code_of = np.cumsum(present) - 1  # the index in classes of each present label
-    return classes, code_of.astype(np.min_scalar_type(classes.size - 1))[y]
+        return validate_data(
+            estimator, X, accept_sparse="csr", dtype=checks.FLOAT_DTYPES, reset=False
+        )
 
 
 class BaseClassifier(ClassifierMixin, BaseEstimator):
@@ -148,8 +115,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self._store_params(objective, theta)
         self.n_iter_ = outcome.n_iter
-        self.loss_ = loss
-        self.loss_curve_ = outcome.loss_curve
+        self._store_loss(objective, theta, loss, outcome.loss_curve)
         return self
 
     def _build_objective(self, X, y, sample_weight):
@@ -162,7 +128,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             # Dask arrays: validated by Dask reductions, fitted by map-reduces over
             # their row chunks (``_distributed``); the optimizer is the same.
-            X_fit, Y_fit, weights_fit, classes = prepare_fit(self, X, y, sample_weight)
+            X_fit, Y_fit, weights_fit, classes = self._prepare_dask(X, y, sample_weight)
             return self._objective(X_fit, Y_fit, weights_fit), classes, None
         X, y_encoded, classes, weights, class_sums = self._prepare(X, y, sample_weight)
         X_fit, y_fit, weights_fit, monitor = self._monitoring_split(X, y_encoded, weights)
@@ -181,63 +147,58 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         magnitude and its weighted row sums per class (the objective's mean row μ,
         and its J at the start) come from the same pass, not from three
         (scikit-learn's finiteness test alone reads all of X, a sixth of a binary
-        logistic fit), and the first evaluation of J needs none.
+        logistic fit), and the first evaluation of J needs none. The checks
+        themselves are those of a Dask fit (``_validation``).
         """
         self._validate_params()
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, ensure_all_finite=False
+            self, X, y, accept_sparse="csr", dtype=checks.FLOAT_DTYPES, ensure_all_finite=False
         )
-        classes, y_encoded = self._encode_labels(y)
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                f"got 1 class: {classes.tolist()[0]!r}."
-            )
-        weights = self._combined_weights(sample_weight, X, classes, y_encoded)
+        classes, y_encoded = checks.encode_labels(y)
+        checks.require_two_classes(classes, type(self).__name__)
+        checks.require_previous_classes(self._warm_start_state(), classes)
+        weights, weighting = checks.weigh_samples(
+            sample_weight, X.shape[0], X.dtype, y_encoded, classes, self.class_weight
+        )
+        self._check_problem(X.shape, classes.size, weighting)
         largest, class_sums = scan_rows(X, weights, y_encoded, classes.size)
-        if not np.isfinite(largest):
-            # scikit-learn's own test, for its own message (only on non-finite X).
-            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
-        self._check_magnitude(largest, X.dtype)
+        checks.check_features(largest, X.dtype)
         return X, y_encoded, classes, weights, class_sums
 
-    @staticmethod
-    def _encode_labels(y):
-        """Return ``classes_`` (sorted unique labels) and each label's index in it."""
-        try:
-            if _is_small_integer_range(y):
-                # Integer labels always pass check_classification_targets (it calls
-                # them binary or multiclass), whose sort would cost more than this.
-                return _encode_by_counting(y)
-            check_classification_targets(y)
-            classes = np.unique(y)
-            # The same codes as np.unique(y, return_inverse=True), whose sorting
-            # temporaries peak at 5x the labels' size (8 MB for 200 000 int64 labels,
-            # the largest allocation of a whole linear fit) against 1x here; kept in
-            # the smallest integer type (uint8 up to 256 classes), 1/8 of int64.
-            codes = np.searchsorted(classes, y)
-            return classes, codes.astype(np.min_scalar_type(classes.size - 1))
-        except TypeError as error:
-            types = sorted({type(label).__name__ for label in np.ravel(y)})
-            if len(types) < 2:
-                raise
-            # numpy's own message ("'<' not supported between instances ...")
-            # does not say that the labels are the problem.
-            raise TypeError(
-                f"The labels in y mix types {types} that cannot be sorted into "
-                "classes_; use labels of one type (e.g. convert them all to str)."
-            ) from error
+    def _prepare_dask(self, X, y, sample_weight):
+        """Validate the Dask inputs of ``fit``; return X, Y, weights (Dask arrays), classes."""
+        self._validate_params()
+        prepared = prepare_fit(
+            X,
+            y,
+            sample_weight,
+            class_weight=self.class_weight,
+            estimator_name=type(self).__name__,
+            binary_in_one_column=self._head == "sigmoid",
+            early_stopping=getattr(self, "early_stopping", False),
+        )
+        checks.require_previous_classes(self._warm_start_state(), prepared.classes)
+        self._check_problem(prepared.X.shape, prepared.classes.size, prepared.weighting)
+        self.n_features_in_ = prepared.X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return prepared.X, prepared.Y, prepared.sample_weight, prepared.classes
 
-    @staticmethod
-    def _check_magnitude(largest, dtype):
-        """Refuse features too large for the products of training in ``dtype``."""
-        limit = _LARGEST_FEATURE[np.dtype(dtype)]
-        if largest > limit:
-            raise ValueError(
-                f"Input X has features of magnitude up to {float(largest):.3g}; in "
-                f"{np.dtype(dtype).name} the products of training overflow beyond "
-                f"{limit:.3g}. {_scaling_advice(dtype)}"
-            )
+    #: Labels to ``classes_`` and codes (the function of ``_validation``).
+    _encode_labels = staticmethod(checks.encode_labels)
+
+    #: Largest penalty per unit of weight, reg_lambda / sum(sample_weight), that the
+    #: model's solvers can take (None: any whose scaled λ is a float64).
+    _penalty_limit = None
+
+    def _check_problem(self, shape, n_classes, weighting):
+        """Refuse a problem whose training would overflow: here, an extreme penalty."""
+        checks.check_penalty(self.reg_lambda, weighting, self._penalty_limit)
+
+    def _store_loss(self, objective, theta, loss, loss_curve):
+        """Keep ``loss_`` (J at the stored θ) and ``loss_curve_`` (J after every iteration)."""
+        self.loss_ = loss
+        self.loss_curve_ = loss_curve
 
     def _warm_start_state(self):
         """Return the classes of the previous fit when it should seed this one."""
@@ -258,64 +219,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
 
     def _targets(self, y_encoded, n_classes, dtype):
         """Indicator matrix Y: one column for a binary sigmoid head, else one-hot."""
-        if self._head == "sigmoid" and n_classes == 2:
-            return (y_encoded == 1).astype(dtype)[:, None]
-        Y = np.zeros((y_encoded.size, n_classes), dtype=dtype)
-        Y[np.arange(y_encoded.size), y_encoded] = 1
-        return Y
-
-    def _combined_weights(self, sample_weight, X, classes, y_encoded):
-        """Per-sample weights s_i = sample_weight_i × class_weight[y_i], validated."""
-        # Given weights stay float64 whatever X's dtype: a float32 objective receives
-        # them scaled by a power of two to at most 1 (see ``scaled_weights``), so that
-        # weights beyond float32's range are no reason to fail. Unit weights are made
-        # in X's dtype, as the objectives use them: then nothing copies them.
-        n_samples = X.shape[0]
-        if sample_weight is None:
-            sample_weight = np.ones(n_samples, dtype=X.dtype)
-        elif isinstance(sample_weight, numbers.Real):
-            sample_weight = np.full(n_samples, float(sample_weight))
-        else:
-            sample_weight = check_array(
-                sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
-            )
-            if sample_weight.shape != (n_samples,):
-                raise ValueError(
-                    f"sample_weight must have shape ({n_samples},) to match X; "
-                    f"got {sample_weight.shape}."
-                )
-        if np.any(sample_weight < 0):
-            raise ValueError(
-                f"sample_weight must be non-negative; got minimum {sample_weight.min()!r}."
-            )
-        if not np.any(sample_weight > 0):
-            raise ValueError("sample_weight is zero for every sample; J would be 0/0.")
-
-        self._require_weight_in_every_class(sample_weight, classes, y_encoded)
-        if self.class_weight == "balanced":
-            # Balanced weights from *weighted* class totals, so that an integer weight
-            # stays equivalent to a repeated row (compute_class_weight only learned
-            # sample_weight in scikit-learn 1.7; we support 1.6).
-            totals = class_totals(y_encoded, sample_weight, classes.size)
-            per_class = totals.sum() / (classes.size * totals)
-        elif self.class_weight is None:
-            return sample_weight
-        else:
-            per_class = compute_class_weight(self.class_weight, classes=classes, y=classes)
-        weights = sample_weight * per_class[y_encoded]
-        self._require_weight_in_every_class(weights, classes, y_encoded)
-        return weights
-
-    @staticmethod
-    def _require_weight_in_every_class(weights, classes, y_encoded):
-        totals = class_totals(y_encoded, weights, classes.size)
-        if not np.all(totals > 0):
-            empty = classes[totals <= 0].tolist()
-            raise ValueError(
-                "Every class needs a positive total weight (sample_weight × class_weight); "
-                f"class(es) {empty} have zero or negative total weight. Drop those samples "
-                "or give them positive weight."
-            )
+        return checks.indicator(y_encoded, n_classes, dtype, self._head == "sigmoid")
 
     # -------------------------------------------------------------- predicting
     def _validated_logits(self, X):
@@ -328,7 +232,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             # than those of the training data.
             raise ValueError(
                 f"The logits overflow {Z.dtype} on this X (features of magnitude up "
-                f"to {largest_magnitude(X):.3g}). {_scaling_advice(Z.dtype)}"
+                f"to {largest_magnitude(X):.3g}). {checks.scaling_advice(Z.dtype)}"
             )
         return Z
 

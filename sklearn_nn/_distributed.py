@@ -1,23 +1,35 @@
 """Fitting on Dask arrays: the checks of ``fit`` as Dask reductions, and prediction.
 
-``prepare_fit`` validates Dask inputs with the in-memory path's rules, one task per
-chunk, and returns the Dask arrays the objectives are built on; the objectives then
-run over :class:`~sklearn_nn._dask.DaskRows`, the Dask implementation of the rows
-protocol. ``predict_blocks`` maps the in-memory prediction methods over row chunks.
-Dask itself is imported only once a Dask collection has reached the estimators.
+``prepare_fit`` validates Dask inputs with the in-memory path's rules
+(:mod:`sklearn_nn._validation`), one task per chunk, and returns the Dask arrays the
+objectives are built on; the objectives then run over
+:class:`~sklearn_nn._dask.DaskRows`, the Dask implementation of the rows protocol.
+``predict_blocks`` maps the in-memory prediction methods over row chunks. Dask
+itself is imported only once a Dask collection has reached the estimators.
 """
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from ._dask import import_dask, is_dask_collection, unique_name
 from ._dask.rows import aligned_chunks
-from ._objectives import class_totals, largest_magnitude
+from ._objectives import largest_magnitude
+from ._validation import (
+    Weighting,
+    check_features,
+    check_weight_range,
+    class_statistics,
+    class_weighting,
+    encode_labels,
+    indicator,
+    require_two_classes,
+    weight_range,
+)
 
-__all__ = ["is_dask_collection", "predict_blocks", "prepare_fit"]
+__all__ = ["PreparedFit", "is_dask_collection", "predict_blocks", "prepare_fit"]
 
 
 # ------------------------------------------------------------- validation
@@ -90,43 +102,55 @@ def _aligned_vector(values, X, da, name, dtype=None):
     return values if values.chunks[0] == X.chunks[0] else values.rechunk((X.chunks[0],))
 
 
-def _chunk_checks(estimator_class, X, y, sample_weight):
-    """What ``fit`` checks, on one chunk: magnitudes, weight range, labels, class totals."""
-    labels, inverse = estimator_class._encode_labels(y)
+def _chunk_summary(X, y, sample_weight):
+    """What ``fit`` checks, on one chunk: magnitudes, weight range, labels, class statistics."""
+    labels, codes = encode_labels(y)
     return (
         largest_magnitude(X),
-        bool(np.isfinite(sample_weight).all()),
-        float(np.min(sample_weight, initial=np.inf)),
-        float(np.max(sample_weight, initial=-np.inf)),
+        weight_range(sample_weight),
         labels,
-        class_totals(inverse, sample_weight, labels.size),
+        class_statistics(codes, sample_weight, labels.size),
     )
 
 
-def _indicator(y, targets, classes, dtype):
-    """The indicator matrix of a chunk of labels, by the in-memory ``targets``."""
-    return targets(np.searchsorted(classes, y), classes.size, dtype)
+def _indicator(y, classes, dtype, binary_in_one_column):
+    """The indicator matrix of a chunk of labels, as in memory."""
+    return indicator(np.searchsorted(classes, y), classes.size, dtype, binary_in_one_column)
 
 
 def _class_weighted(sample_weight, y, classes, per_class):
     return sample_weight * per_class[np.searchsorted(classes, y)]
 
 
-def prepare_fit(estimator, X, y, sample_weight):
-    """Validate the Dask inputs of ``fit``; return X, Y, weights (Dask arrays) and classes.
+class PreparedFit(NamedTuple):
+    """The validated Dask inputs of ``fit``: X, Y and the weights s (lazy), and more.
 
-    The checks of the in-memory path, as one task per persisted chunk: finite X,
-    classes (unique labels per chunk, merged), finite and non-negative weights, a
-    positive total weight in every class. Y and the combined weights
+    ``weighting`` is the :class:`~sklearn_nn._validation.Weighting` of s.
+    """
+
+    X: object
+    Y: object
+    sample_weight: object
+    classes: np.ndarray
+    weighting: Weighting
+
+
+def prepare_fit(
+    X, y, sample_weight, *, class_weight, estimator_name, binary_in_one_column, early_stopping
+):
+    """Validate the Dask inputs of ``fit``; return a :class:`PreparedFit`.
+
+    The checks of the in-memory path (``_validation``), on summaries that one task
+    per persisted chunk computes: X's largest magnitude, the weights' range, the
+    chunk's labels with their total and largest weight. Y and the combined weights
     s_i = sample_weight_i × class_weight[y_i] stay lazy; the objective persists
     them next to X.
     """
     dask, da = import_dask()
-    estimator._validate_params()
     X = _check_rows_array(X, da)
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"Found array with shape {X.shape}; fitting needs at least 1 x 1.")
-    if getattr(estimator, "early_stopping", False):
+    if early_stopping:
         raise ValueError(
             "early_stopping is not supported on Dask arrays: hold out validation data "
             "yourself, or fit in memory."
@@ -135,6 +159,7 @@ def prepare_fit(estimator, X, y, sample_weight):
     # Weights are validated and combined in float64 whatever X's dtype, as in memory:
     # the objective scales them before casting them to X's dtype, so weights beyond
     # float32's range (or below its smallest number) are no reason to fail.
+    given_weights = sample_weight is not None
     if sample_weight is None:
         sample_weight = da.ones(
             X.shape[0], chunks=(X.chunks[0],), dtype=np.float64, name=unique_name("ones")
@@ -153,71 +178,49 @@ def prepare_fit(estimator, X, y, sample_weight):
     X = aligned_chunks(X)
     X, y, sample_weight = dask.persist(X, y, sample_weight)
 
-    checks = dask.compute(
+    summaries = dask.compute(
         *[
-            dask.delayed(_chunk_checks, pure=False)(type(estimator), *chunk)
+            dask.delayed(_chunk_summary, pure=False)(*chunk)
             for chunk in zip(
                 X.to_delayed().ravel(), y.to_delayed(), sample_weight.to_delayed(), strict=True
             )
         ]
     )
-    X_peaks, weights_finite, weight_mins, weight_maxs, labels, label_totals = zip(
-        *checks, strict=True
-    )
-    X_peak, weights_finite = np.max(X_peaks), all(weights_finite)
-    weight_min, weight_max = min(weight_mins), max(weight_maxs)
-    if not np.isfinite(X_peak):
-        raise ValueError("Input X contains NaN or infinity.")
-    estimator._check_magnitude(X_peak, X.dtype)
-    classes, inverse = estimator._encode_labels(np.concatenate(labels))
-    if classes.size < 2:
-        raise ValueError(
-            f"{type(estimator).__name__} needs samples of at least 2 classes in y; "
-            f"got 1 class: {classes.tolist()[0]!r}."
-        )
-    if not weights_finite:
-        raise ValueError("Input sample_weight contains NaN or infinity.")
-    if weight_min < 0:
-        raise ValueError(f"sample_weight must be non-negative; got minimum {weight_min!r}.")
-    if not weight_max > 0:
-        raise ValueError("sample_weight is zero for every sample; J would be 0/0.")
-    totals = np.bincount(inverse, weights=np.concatenate(label_totals), minlength=classes.size)
-    every_class = np.arange(classes.size)
-    estimator._require_weight_in_every_class(totals, classes, every_class)
-    if estimator.class_weight == "balanced":
-        per_class = totals.sum() / (classes.size * totals)
-    else:
-        per_class = compute_class_weight(estimator.class_weight, classes=classes, y=classes)
-    estimator._require_weight_in_every_class(totals * per_class, classes, every_class)
+    X_peaks, weight_ranges, labels, statistics = zip(*summaries, strict=True)
+    classes, codes = encode_labels(np.concatenate(labels))
+    require_two_classes(classes, estimator_name)
+    minima, maxima = np.array(weight_ranges).T
+    if given_weights:
+        # np.min and np.max, not min(): a NaN in any chunk must come out.
+        check_weight_range(np.min(minima), np.max(maxima))
+    totals = np.bincount(codes, np.concatenate([t for t, _ in statistics]), classes.size)
+    largest = np.zeros(classes.size)
+    np.maximum.at(largest, codes, np.concatenate([m for _, m in statistics]))
+    weighting = class_weighting(class_weight, classes, totals, largest)
+    check_features(np.max(X_peaks), X.dtype)
 
-    estimator.n_features_in_ = X.shape[1]
-    if hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    # The in-memory encoding (``BaseClassifier._targets``), chunk by chunk; on zero
-    # rows it tells the number of columns.
-    targets = estimator._targets
-    n_outputs = targets(np.zeros(0, dtype=np.intp), classes.size, X.dtype).shape[1]
+    n_outputs = indicator(np.zeros(0, dtype=np.intp), classes.size, X.dtype, binary_in_one_column)
     Y = y.map_blocks(
         _indicator,
-        targets,
         classes,
         X.dtype,
+        binary_in_one_column,
         new_axis=1,
-        chunks=(X.chunks[0], (n_outputs,)),
+        chunks=(X.chunks[0], (n_outputs.shape[1],)),
         dtype=X.dtype,
         name=unique_name("targets"),
     )
-    if estimator.class_weight is not None:
+    if weighting.per_class is not None:
         sample_weight = da.map_blocks(
             _class_weighted,
             sample_weight,
             y,
             classes,
-            per_class,
+            weighting.per_class,
             dtype=np.float64,
             name=unique_name("weights"),
         )
-    return X, Y, sample_weight, classes
+    return PreparedFit(X, Y, sample_weight, classes, weighting)
 
 
 # ------------------------------------------------------------- prediction

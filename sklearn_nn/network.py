@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 # scikit-learn exposes no public path to its parameter-constraint types.
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from . import _validation as checks
 from ._base import BaseClassifier
 from ._objectives import ACTIVATIONS, HEADS, TwoLayerObjective
 from ._optimize import SECOND_ORDER, StopTraining
@@ -182,6 +183,17 @@ class TwoLayerMLPClassifier(BaseClassifier):
     @property
     def _head(self):
         return self.output
+
+    #: Largest reg_lambda / sum(sample_weight) a fit accepts. Every weight is 0 to
+    #: float64's precision long before; beyond ~1e100 the second-order solvers'
+    #: curvature products vᵀHv ≈ (λ/S)³ ‖W‖² overflow at the initial weights (they
+    #: returned them untrained), and lbfgs and cg stepped to non-finite weights.
+    _penalty_limit = 1e90
+
+    def _check_problem(self, shape, n_classes, weighting):
+        super()._check_problem(shape, n_classes, weighting)
+        n_outputs = 1 if self.output == "sigmoid" and n_classes == 2 else n_classes
+        checks.check_network_size(self.hidden_layer_size, *shape, n_outputs)
 
     def _objective(self, X, Y, weights, class_sums=None):
         # Only Hessian products reuse the forward pass of the last θ.

@@ -81,7 +81,23 @@ class SoftmaxClassifier(LinearClassifier):
 
     def _store_params(self, objective, theta):
         super()._store_params(objective, theta)
-        # Adding one constant to every intercept changes no probability and no
-        # penalty, so solvers may drift along it; report the centred representative
-        # (the one scikit-learn's LogisticRegression reports).
+        # Adding one vector to every class's weights, or one constant to every
+        # intercept, shifts all logits of a sample alike and so changes no
+        # probability: solvers may drift along both (TNC did, by 0.1 on iris). The
+        # symmetric representative is reported, as scikit-learn's LogisticRegression
+        # does: intercepts summing to zero, and weights summing to zero over the
+        # classes, which also makes ‖W‖² (the penalty) the smallest.
+        self.coef_ -= self.coef_.mean(axis=0)
         self.intercept_ -= self.intercept_.mean()
+
+    def _store_loss(self, objective, theta, loss, loss_curve):
+        # Centring the weights lowers ‖W‖² by K‖m‖², m their mean over the K classes,
+        # and changes nothing else in J: loss_ is J at the parameters stored, and so is
+        # the curve's last entry when it is J at θ, the iterate stored.
+        W, _ = objective.model_params(theta)
+        mean = W.mean(axis=1)
+        removed = 0.5 * objective.reg_lambda * W.shape[1] * float(mean @ mean)
+        centred_loss = loss - removed / objective.weight_sum
+        if loss_curve and loss_curve[-1] == loss:
+            loss_curve = [*loss_curve[:-1], centred_loss]
+        super()._store_loss(objective, theta, centred_loss, loss_curve)

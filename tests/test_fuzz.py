@@ -4,9 +4,9 @@ For every estimator, hypothesis draws a data set (1-60 rows, 1-20 features, valu
 from 0 and subnormals to ±1e150, constant, duplicated, offset and mixed-magnitude
 columns, duplicated rows, float64 or float32), labels (1-6 classes of ints, strings,
 booleans, mixed-sign numbers or integral floats, or non-integral floats that are
-no classes at all), sample and class weights (none, scalars, tiny to huge, zeros,
-negatives) and the estimator's parameters (every solver of ``SOLVERS``, λ from 0 to
-1e8, a small ``max_iter``). The invariant:
+no classes at all), sample and class weights (none, scalars, subnormal to 1e308,
+zeros, negatives, NaN and infinity) and the estimator's parameters (every solver of
+``SOLVERS``, λ from 0 to 1e300, a small ``max_iter``). The invariant:
 
 * ``fit`` succeeds, or raises ``ValueError``/``TypeError`` whose message names the
   problem (one of ``EXPECTED_ERRORS``);
@@ -63,7 +63,12 @@ EXPECTED_ERRORS = [
     r"Every class needs a positive total weight",  # zero/negative class_weight
     r"The classes, .* are not in class_weight",  # class_weight keys unlike classes_
     r"early_stopping could not hold out",  # too few rows to split off a held-out set
-    r"Input (X|sample_weight) contains infinity or a value too large",
+    r"Input (X|sample_weight) contains (NaN|infinity): ",
+    r"class_weight must be (finite|non-negative); got .* for class",
+    r"sample_weight × class_weight overflows float64 for class",
+    r"class_weight='balanced' divides by the total sample weight",
+    r"reg_lambda / max\(sample_weight\) = .* overflows float64",  # weights tiny against λ
+    r"reg_lambda / sum\(sample_weight\) = .* is above",  # the network's limit
     r"Input X has features of magnitude up to .* Scale the features",
     r"The labels in y mix types",
 ]
@@ -143,16 +148,16 @@ def labels(draw, n_samples):
 
 @st.composite
 def sample_weights(draw, n_samples):
-    kind = draw(
-        st.sampled_from(["none", "none", "scalar", "array", "integers", "zeros", "negative"])
-    )
+    kinds = ["none", "none", "scalar", "array", "integers", "zeros", "negative", "non-finite"]
+    kind = draw(st.sampled_from(kinds))
     event(f"sample_weight: {kind}")
     if kind == "none":
         return None
     if kind == "scalar":
-        return draw(st.sampled_from([0.0, 1e-8, 0.5, 3.0, 1e8]))
+        return draw(st.sampled_from([0.0, 1e-310, 1e-8, 0.5, 3.0, 1e8, 1e300, np.inf, np.nan]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    scale = draw(st.sampled_from([1e-150, 1e-8, 1.0, 1e8, 1e150]))
+    # From subnormal (where λ / max(s) overflows) to the largest floats (where sums do).
+    scale = draw(st.sampled_from([1e-310, 1e-300, 1e-150, 1e-8, 1.0, 1e8, 1e150, 1e308]))
     weights = scale * rng.uniform(0, 1, n_samples)
     if kind == "integers":
         weights = rng.integers(0, 4, n_samples).astype(float)
@@ -160,6 +165,8 @@ def sample_weights(draw, n_samples):
         weights[rng.uniform(size=n_samples) < 0.5] = 0.0
     elif kind == "negative":
         weights[rng.integers(n_samples)] = -scale
+    elif kind == "non-finite":
+        weights[rng.integers(n_samples)] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     return weights if draw(st.booleans()) else weights.tolist()
 
 
@@ -173,7 +180,9 @@ def class_weights(draw, y):
         return "balanced"
     classes = np.unique(np.asarray(y)).tolist()
     chosen = draw(st.lists(st.sampled_from(classes), unique=True, max_size=len(classes)))
-    weight = st.sampled_from([0.0, 1e-10, 0.5, 1.0, 3.0, 1e10])
+    weight = st.sampled_from(
+        [0.0, 1e-320, 1e-10, 0.5, 1.0, 3.0, 1e10, 1e300, -1.0, np.inf, np.nan]
+    )
     class_weight = {label: draw(weight) for label in chosen}
     if draw(st.integers(0, 9)) == 0:
         class_weight["not a class"] = 1.0
@@ -183,7 +192,7 @@ def class_weights(draw, y):
 def common_params(draw, estimator_class):
     params = {
         "solver": draw(st.sampled_from(sorted(SOLVERS))),
-        "reg_lambda": draw(st.sampled_from([0.0, 1e-8, 1e-3, 1.0, 1e3, 1e8])),
+        "reg_lambda": draw(st.sampled_from([0.0, 1e-8, 1e-3, 1.0, 1e3, 1e8, 1e30, 1e100, 1e300])),
         "tol": draw(st.sampled_from([1e-8, 1e-5, 1e-2])),
         "max_iter": draw(st.integers(1, 25)),
         "warm_start": draw(st.booleans()),
@@ -285,7 +294,7 @@ def check_fit_invariant(estimator, X, y, sample_weight):
             assert after.dtype == before.dtype
             np.testing.assert_array_equal(after, before, strict=True)
         else:
-            assert after == before
+            np.testing.assert_equal(after, before)  # NaN weights equal themselves here
 
     if error is not None:
         event(f"error: {type(error).__name__}")

@@ -342,13 +342,20 @@ def test_warm_start_continues_from_previous_solution(Estimator, solver):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_warm_start_with_different_classes_starts_over(Estimator):
+def test_warm_start_with_different_classes_raises_and_keeps_the_model(Estimator):
+    # As scikit-learn's MLPClassifier: the previous weights cannot seed this fit.
     X, y = standardised("wine")
     binary = y < 2
     model = Estimator(warm_start=True, tol=TIGHT_TOL).fit(X, y)
-    model.fit(X[binary], y[binary])
-    reference = Estimator(tol=TIGHT_TOL).fit(X[binary], y[binary])
+    before = model.coef_.copy()
+    with pytest.raises(ValueError, match=r"warm_start .* same classes.*\[0, 1, 2\].*\[0, 1\]"):
+        model.fit(X[binary], y[binary])
 
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(model.coef_, before)
+    # Without warm_start the same refit starts afresh.
+    model.set_params(warm_start=False).fit(X[binary], y[binary])
+    reference = Estimator(tol=TIGHT_TOL).fit(X[binary], y[binary])
     np.testing.assert_array_equal(model.classes_, [0, 1])
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
 
