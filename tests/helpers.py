@@ -9,6 +9,7 @@ import functools
 import re
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_classification
 from sklearn.preprocessing import StandardScaler
 
@@ -62,6 +63,20 @@ def objective_value(X, y, classes, reg_lambda, head, coef, intercept):
     # θ packs the weights as W of shape (n_features, n_outputs) = coef_.T.
     theta = objective.theta(np.asarray(coef).T, np.asarray(intercept))
     return objective.value_and_grad(theta)[0]
+
+
+def assert_loss_curve_descends(model, X, y, reg_lambda, head):
+    """One J per iteration, ending at ``loss_`` = J(coef_, intercept_), never rising from J(0)."""
+    assert model.n_iter_ >= 1
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.loss_curve_[-1] == model.loss_
+    J = functools.partial(objective_value, X, y, model.classes_, reg_lambda, head)
+    assert model.loss_ == pytest.approx(J(model.coef_, model.intercept_), rel=1e-12)
+    # Line search or trust region: J never rises (a rejected trust-region step
+    # repeats the value).
+    j_zero = J(np.zeros_like(model.coef_), np.zeros_like(model.intercept_))
+    curve = np.array([j_zero, *model.loss_curve_])
+    assert np.all(np.diff(curve) <= 1e-12)
 
 
 # ---------------------------------------------------------------- fitted estimators
