@@ -78,6 +78,15 @@ FRAGMENTS["linear_options"] = "\n".join(
         FRAGMENTS["verbose"],
     ]
 )
+FRAGMENTS["linear_fitted"] = "\n".join(
+    [
+        FRAGMENTS["fitted_inputs"],
+        "loss_ : float",
+        "    J at the solution.",
+        "loss_curve_ : list of float",
+        "    J after every iteration.",
+    ]
+)
 
 _PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
 

@@ -39,11 +39,7 @@ class RegLogisticClassifier(LinearClassifier):
         Weights; one row for two classes.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (never penalised).
-    {fitted_inputs}
-    loss_ : float
-        J at the solution.
-    loss_curve_ : list of float
-        J after every iteration.
+    {linear_fitted}
 
     See Also
     --------

@@ -35,11 +35,7 @@ class SoftmaxClassifier(LinearClassifier):
     intercept_ : ndarray of shape (n_classes,)
         Intercepts (never penalised), centred to sum to zero: a common shift of
         all intercepts leaves every probability unchanged.
-    {fitted_inputs}
-    loss_ : float
-        J at the solution.
-    loss_curve_ : list of float
-        J after every iteration.
+    {linear_fitted}
 
     See Also
     --------

@@ -47,6 +47,11 @@ def small_problem(n_classes=3):
     return X, y, sample_weight
 
 
+def small_network_params(activation, output):
+    """A network of five hidden units, small enough for element-wise numerical checks."""
+    return {"hidden_layer_size": 5, "activation": activation, "output": output, "reg_lambda": 1.0}
+
+
 # ---------------------------------------------------------------- the objective J
 def targets(y, classes, output):
     """The indicator matrix our objective trains on (one column for a binary sigmoid)."""

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import small_problem
+from helpers import small_network_params, small_problem
 from sklearn.base import clone
 
 from sklearn_nn import (
@@ -114,30 +114,19 @@ def _drop_linear_penalty(objective, theta, grad):
     objective.unpack(grad)[0][...] -= objective.reg_lambda * W / objective.weight_sum
 
 
-class _ScaledW2Network(TwoLayerMLPClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(
-            super()._objective(X, Y, weights, class_sums), _scale_w2_gradient
-        )
+def _broken(Estimator, perturb):
+    class Broken(Estimator):
+        def _objective(self, X, Y, weights, class_sums=None):
+            return _PerturbedGradient(super()._objective(X, Y, weights, class_sums), perturb)
+
+    Broken.__name__ = f"Broken{Estimator.__name__}"
+    return Broken
 
 
-class _UnpenalisedW2Network(TwoLayerMLPClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(super()._objective(X, Y, weights, class_sums), _drop_w2_penalty)
-
-
-class _UnpenalisedLogistic(RegLogisticClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(
-            super()._objective(X, Y, weights, class_sums), _drop_linear_penalty
-        )
-
-
-class _UnpenalisedSoftmax(SoftmaxClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(
-            super()._objective(X, Y, weights, class_sums), _drop_linear_penalty
-        )
+_ScaledW2Network = _broken(TwoLayerMLPClassifier, _scale_w2_gradient)
+_UnpenalisedW2Network = _broken(TwoLayerMLPClassifier, _drop_w2_penalty)
+_UnpenalisedLogistic = _broken(RegLogisticClassifier, _drop_linear_penalty)
+_UnpenalisedSoftmax = _broken(SoftmaxClassifier, _drop_linear_penalty)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -146,12 +135,7 @@ class _UnpenalisedSoftmax(SoftmaxClassifier):
 @pytest.mark.parametrize("Broken", [_ScaledW2Network, _UnpenalisedW2Network])
 def test_broken_network_gradient_is_caught(Broken, activation, output, n_classes):
     X, y, sample_weight = small_problem(n_classes)
-    params = {
-        "hidden_layer_size": 5,
-        "activation": activation,
-        "output": output,
-        "reg_lambda": 1.0,
-    }
+    params = small_network_params(activation, output)
 
     correct = gradient_check(TwoLayerMLPClassifier(**params), X, y, sample_weight, random_state=0)
     broken = gradient_check(Broken(**params), X, y, sample_weight, random_state=0)

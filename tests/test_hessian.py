@@ -21,6 +21,7 @@ from helpers import (
     assert_loss_curve_descends,
     noisy_labels,
     objective_value,
+    small_network_params,
     small_problem,
     standardised,
 )
@@ -227,12 +228,7 @@ def _broken(Estimator, perturb):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_hessian_check_catches_broken_products(activation, output, n_classes):
     X, y, sample_weight = small_problem(n_classes)
-    params = {
-        "hidden_layer_size": 5,
-        "activation": activation,
-        "output": output,
-        "reg_lambda": 1.0,
-    }
+    params = small_network_params(activation, output)
 
     def check(estimator):
         return hessian_check(estimator, X, y, sample_weight, random_state=0)
