@@ -85,6 +85,28 @@ def assert_loss_curve_descends(model, X, y, reg_lambda, head):
 
 
 # ---------------------------------------------------------------- fitted estimators
+class PerturbedObjective:
+    """Test double: the real objective, save for the method a subclass breaks by ``perturb``."""
+
+    def __init__(self, objective, perturb):
+        self._objective = objective
+        self._perturb = perturb
+
+    def __getattr__(self, name):
+        return getattr(self._objective, name)
+
+
+def broken_estimator(Estimator, Perturbed, perturb):
+    """``Estimator`` fitting (and checked on) ``Perturbed(its objective, perturb)``."""
+
+    class Broken(Estimator):
+        def _objective(self, X, Y, weights, class_sums=None):
+            return Perturbed(super()._objective(X, Y, weights, class_sums), perturb)
+
+    Broken.__name__ = f"Broken{Estimator.__name__}"
+    return Broken
+
+
 def fitted_arrays(estimator):
     if hasattr(estimator, "coefs_"):
         return [*estimator.coefs_, *estimator.intercepts_]

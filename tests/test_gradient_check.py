@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import small_network_params, small_problem
+from helpers import PerturbedObjective, broken_estimator, small_network_params, small_problem
 from sklearn.base import clone
 
 from sklearn_nn import (
@@ -79,19 +79,12 @@ def test_linear_gradient_is_correct(Estimator, n_classes, reg_lambda, weighted):
 
 
 # ------------------------------------------------------------- broken gradients
-class _PerturbedGradient:
+class _PerturbedGradient(PerturbedObjective):
     """Test double: an objective whose gradient is deliberately wrong.
 
     The value is the true J; ``perturb(objective, theta, grad)`` edits the gradient in
-    place. Everything else is delegated to the real objective.
+    place.
     """
-
-    def __init__(self, objective, perturb):
-        self._objective = objective
-        self._perturb = perturb
-
-    def __getattr__(self, name):
-        return getattr(self._objective, name)
 
     def value_and_grad(self, theta):
         value, grad = self._objective.value_and_grad(theta)
@@ -115,12 +108,7 @@ def _drop_linear_penalty(objective, theta, grad):
 
 
 def _broken(Estimator, perturb):
-    class Broken(Estimator):
-        def _objective(self, X, Y, weights, class_sums=None):
-            return _PerturbedGradient(super()._objective(X, Y, weights, class_sums), perturb)
-
-    Broken.__name__ = f"Broken{Estimator.__name__}"
-    return Broken
+    return broken_estimator(Estimator, _PerturbedGradient, perturb)
 
 
 _ScaledW2Network = _broken(TwoLayerMLPClassifier, _scale_w2_gradient)

@@ -18,7 +18,9 @@ import pytest
 import scipy.sparse as sp
 from helpers import (
     PROGRESS_LINE,
+    PerturbedObjective,
     assert_loss_curve_descends,
+    broken_estimator,
     noisy_labels,
     objective_value,
     small_network_params,
@@ -184,15 +186,8 @@ def test_hessp_equals_finite_difference_hessian(case):
     assert relative(H, H.T) <= 1e-12
 
 
-class _PerturbedHessp:
+class _PerturbedHessp(PerturbedObjective):
     """Test double: an objective whose Hessian-vector product is deliberately wrong."""
-
-    def __init__(self, objective, perturb):
-        self._objective = objective
-        self._perturb = perturb
-
-    def __getattr__(self, name):
-        return getattr(self._objective, name)
 
     def hessp(self, theta, v):
         out = self._objective.hessp(theta, v).copy()
@@ -215,12 +210,7 @@ def _drop_linear_penalty(objective, v, out):
 
 
 def _broken(Estimator, perturb):
-    class Broken(Estimator):
-        def _objective(self, X, Y, weights, class_sums=None):
-            return _PerturbedHessp(super()._objective(X, Y, weights, class_sums), perturb)
-
-    Broken.__name__ = f"Broken{Estimator.__name__}"
-    return Broken
+    return broken_estimator(Estimator, _PerturbedHessp, perturb)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
