@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as checks
 from ._distributed import is_dask_collection, predict_blocks, prepare_fit
+from ._docstring import fill_doc
 from ._objectives import LinearObjective, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
 
@@ -236,13 +237,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             )
         return Z
 
+    @fill_doc
     def decision_function(self, X):
         """Confidence scores (logits) per sample.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        {predict_X}
 
         Returns
         -------
@@ -259,13 +258,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             return Z[:, 1] - Z[:, 0]
         return Z
 
+    @fill_doc
     def predict_log_proba(self, X):
         """Logarithm of class probabilities, computed from logits without overflow.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        {predict_X}
 
         Returns
         -------
@@ -286,13 +283,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             log_p = log_expit(Z)
             return log_p - logsumexp(log_p, axis=1, keepdims=True)
 
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities; rows sum to one.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        {predict_X}
 
         Returns
         -------
@@ -303,13 +298,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             return predict_blocks(self, "predict_proba", X)
         return np.exp(self.predict_log_proba(X))
 
+    @fill_doc
     def predict(self, X):
         """Predict class labels.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        {predict_X}
 
         Returns
         -------

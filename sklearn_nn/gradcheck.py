@@ -4,10 +4,12 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from . import instrumentation
+from ._docstring import fill_doc
 
 __all__ = ["gradient_check", "hessian_check"]
 
 
+@fill_doc
 def gradient_check(estimator, X, y, sample_weight=None, eps=1e-4, random_state=None):
     """Compare the analytic gradient of an estimator's J with central differences.
 
@@ -25,14 +27,7 @@ def gradient_check(estimator, X, y, sample_weight=None, eps=1e-4, random_state=N
 
     Parameters
     ----------
-    estimator : RegLogisticClassifier, SoftmaxClassifier or TwoLayerMLPClassifier
-        Supplies the objective and its parameters; fitted or not.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Data on which J is evaluated.
-    y : array-like of shape (n_samples,)
-        Labels.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Per-sample weights, as in ``fit``.
+    {check_data}
     eps : float, default=1e-4
         Step ε of the central differences.
     random_state : int, RandomState instance or None, default=None
@@ -69,6 +64,7 @@ def gradient_check(estimator, X, y, sample_weight=None, eps=1e-4, random_state=N
     return _relative_difference(numerical, analytic)
 
 
+@fill_doc
 def hessian_check(estimator, X, y, sample_weight=None, eps=1e-4, random_state=None):
     """Compare the estimator's Hessian-vector product with differences of its gradient.
 
@@ -82,14 +78,7 @@ def hessian_check(estimator, X, y, sample_weight=None, eps=1e-4, random_state=No
 
     Parameters
     ----------
-    estimator : RegLogisticClassifier, SoftmaxClassifier or TwoLayerMLPClassifier
-        Supplies the objective and its parameters; fitted or not.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Data on which J is evaluated.
-    y : array-like of shape (n_samples,)
-        Labels.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Per-sample weights, as in ``fit``.
+    {check_data}
     eps : float, default=1e-4
         Step ε of the central difference along v.
     random_state : int, RandomState instance or None, default=None

@@ -12,10 +12,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _validation as checks
 from ._base import BaseClassifier
+from ._docstring import fill_doc
 from ._objectives import ACTIVATIONS, HEADS, TwoLayerObjective
 from ._optimize import SECOND_ORDER, StopTraining
 
 
+@fill_doc
 class TwoLayerMLPClassifier(BaseClassifier):
     r"""A two-layer neural network (one hidden layer) trained by backpropagation.
 
@@ -55,12 +57,8 @@ class TwoLayerMLPClassifier(BaseClassifier):
         (TNC), nonlinear conjugate gradient (CG), or a second-order method that
         multiplies by the curvature chosen by ``hessian``: line-search Newton-CG,
         trust-region Newton-CG (Steihaug) or trust-region Krylov (GLTR).
-    max_iter : int, default=500
-        Maximum number of solver iterations.
-    tol : float, default=1e-5
-        Stop when the largest absolute entry of ∇J is at most ``tol``.
-    class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into the sample weights.
+    {max_iter_tol}
+    {class_weight}
     warm_start : bool, default=False
         Start from the previous weights when refitting on the same classes and shapes.
     early_stopping : bool, default=False
@@ -72,8 +70,7 @@ class TwoLayerMLPClassifier(BaseClassifier):
         Share of the training data held out when ``early_stopping`` is on.
     n_iter_no_change : int, default=10
         Patience of early stopping, in iterations.
-    verbose : int, default=0
-        If ≥ 1, print iteration, J, ‖∇J‖∞ and elapsed seconds at every iteration.
+    {verbose}
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights and the early-stopping split.
     hessian : {"exact", "gauss-newton"}, default="exact"
@@ -87,19 +84,13 @@ class TwoLayerMLPClassifier(BaseClassifier):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    {classes}
     coefs_ : list of two ndarrays
         ``[W1, W2]`` of shapes (n_features, H) and (H, n_outputs), as in
         :class:`~sklearn.neural_network.MLPClassifier`.
     intercepts_ : list of two ndarrays
         ``[b1, b2]`` of shapes (H,) and (n_outputs,).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-    n_iter_ : int
-        Iterations the solver ran.
+    {fitted_inputs}
     loss_ : float
         J at the returned weights (the best iterate under early stopping).
     loss_curve_ : list of float

@@ -1,8 +1,10 @@
 """Multinomial softmax regression."""
 
 from ._base import LinearClassifier
+from ._docstring import fill_doc
 
 
+@fill_doc
 class SoftmaxClassifier(LinearClassifier):
     r"""Multinomial softmax regression (the cs231n linear classifier) with an L2 penalty.
 
@@ -23,42 +25,17 @@ class SoftmaxClassifier(LinearClassifier):
     ----------
     reg_lambda : float, default=1.0
         Strength λ ≥ 0 of the L2 penalty on the weights (not the intercepts).
-    solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"}, default="lbfgs"
-        scipy method: L-BFGS-B, truncated Newton with finite-difference curvature
-        (TNC), nonlinear conjugate gradient (CG), or a second-order method using
-        the exact Hessian-vector product: line-search Newton-CG, trust-region
-        Newton-CG (Steihaug) or trust-region Krylov (GLTR).
-    max_iter : int, default=500
-        Maximum number of solver iterations.
-    tol : float, default=1e-5
-        Stop when the largest absolute entry of ∇J is at most ``tol``.
-    class_weight : dict, "balanced" or None, default=None
-        Weights per class, multiplied into the sample weights. "balanced" uses
-        S / (K · S_k), with S_k the total sample weight of class k.
-    warm_start : bool, default=False
-        Start from the previous solution when refitting on the same classes.
-    verbose : int, default=0
-        If ≥ 1, print iteration, J, ‖∇J‖∞ and elapsed seconds at every iteration.
+    {linear_options}
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    {classes}
     coef_ : ndarray of shape (n_classes, n_features)
         One weight row per class (also for two classes).
     intercept_ : ndarray of shape (n_classes,)
         Intercepts (never penalised), centred to sum to zero: a common shift of
         all intercepts leaves every probability unchanged.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-    n_iter_ : int
-        Iterations the solver ran.
-    loss_ : float
-        J at the solution.
-    loss_curve_ : list of float
-        J after every iteration.
+    {linear_fitted}
 
     See Also
     --------

@@ -9,6 +9,7 @@ import functools
 import re
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_classification
 from sklearn.preprocessing import StandardScaler
 
@@ -46,6 +47,11 @@ def small_problem(n_classes=3):
     return X, y, sample_weight
 
 
+def small_network_params(activation, output):
+    """A network of five hidden units, small enough for element-wise numerical checks."""
+    return {"hidden_layer_size": 5, "activation": activation, "output": output, "reg_lambda": 1.0}
+
+
 # ---------------------------------------------------------------- the objective J
 def targets(y, classes, output):
     """The indicator matrix our objective trains on (one column for a binary sigmoid)."""
@@ -64,7 +70,43 @@ def objective_value(X, y, classes, reg_lambda, head, coef, intercept):
     return objective.value_and_grad(theta)[0]
 
 
+def assert_loss_curve_descends(model, X, y, reg_lambda, head):
+    """One J per iteration, ending at ``loss_`` = J(coef_, intercept_), never rising from J(0)."""
+    assert model.n_iter_ >= 1
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.loss_curve_[-1] == model.loss_
+    J = functools.partial(objective_value, X, y, model.classes_, reg_lambda, head)
+    assert model.loss_ == pytest.approx(J(model.coef_, model.intercept_), rel=1e-12)
+    # Line search or trust region: J never rises (a rejected trust-region step
+    # repeats the value).
+    j_zero = J(np.zeros_like(model.coef_), np.zeros_like(model.intercept_))
+    curve = np.array([j_zero, *model.loss_curve_])
+    assert np.all(np.diff(curve) <= 1e-12)
+
+
 # ---------------------------------------------------------------- fitted estimators
+class PerturbedObjective:
+    """Test double: the real objective, save for the method a subclass breaks by ``perturb``."""
+
+    def __init__(self, objective, perturb):
+        self._objective = objective
+        self._perturb = perturb
+
+    def __getattr__(self, name):
+        return getattr(self._objective, name)
+
+
+def broken_estimator(Estimator, Perturbed, perturb):
+    """``Estimator`` fitting (and checked on) ``Perturbed(its objective, perturb)``."""
+
+    class Broken(Estimator):
+        def _objective(self, X, Y, weights, class_sums=None):
+            return Perturbed(super()._objective(X, Y, weights, class_sums), perturb)
+
+    Broken.__name__ = f"Broken{Estimator.__name__}"
+    return Broken
+
+
 def fitted_arrays(estimator):
     if hasattr(estimator, "coefs_"):
         return [*estimator.coefs_, *estimator.intercepts_]

@@ -86,6 +86,14 @@ def indicator(y, head, n_classes):
 PROBLEMS = {"binary": ("sigmoid", 2), "one-vs-rest": ("sigmoid", 3), "softmax": ("softmax", 3)}
 
 
+def assert_same_value_and_grad(distributed_, in_memory, theta):
+    """The dask objective's J(θ) and ∇J(θ) are the in-memory ones to rounding."""
+    value, grad = distributed_.value_and_grad(theta)
+    expected_value, expected_grad = in_memory.value_and_grad(theta)
+    assert value == pytest.approx(expected_value, rel=1e-13)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.usefixtures("synchronous")
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_linear_objective_equals_in_memory(problem):
@@ -97,11 +105,7 @@ def test_linear_objective_equals_in_memory(problem):
     rng = np.random.default_rng(1)
     theta, v = rng.normal(size=(2, in_memory.n_params))
 
-    value, grad = distributed_.value_and_grad(theta)
-    expected_value, expected_grad = in_memory.value_and_grad(theta)
-
-    assert value == pytest.approx(expected_value, rel=1e-13)
-    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-14)
+    assert_same_value_and_grad(distributed_, in_memory, theta)
     np.testing.assert_allclose(
         distributed_.hessp(theta, v), in_memory.hessp(theta, v), rtol=1e-12, atol=1e-14
     )
@@ -131,11 +135,7 @@ def test_network_objective_equals_in_memory(problem, activation):
     rng = np.random.default_rng(2)
     theta, v = rng.normal(size=(2, in_memory.n_params))
 
-    value, grad = distributed_.value_and_grad(theta)
-    expected_value, expected_grad = in_memory.value_and_grad(theta)
-
-    assert value == pytest.approx(expected_value, rel=1e-13)
-    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-14)
+    assert_same_value_and_grad(distributed_, in_memory, theta)
     for hessian in ["exact", "gauss-newton"]:
         in_memory.hessian = distributed_.hessian = hessian
         np.testing.assert_allclose(

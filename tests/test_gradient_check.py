@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import small_problem
+from helpers import PerturbedObjective, broken_estimator, small_network_params, small_problem
 from sklearn.base import clone
 
 from sklearn_nn import (
@@ -79,19 +79,12 @@ def test_linear_gradient_is_correct(Estimator, n_classes, reg_lambda, weighted):
 
 
 # ------------------------------------------------------------- broken gradients
-class _PerturbedGradient:
+class _PerturbedGradient(PerturbedObjective):
     """Test double: an objective whose gradient is deliberately wrong.
 
     The value is the true J; ``perturb(objective, theta, grad)`` edits the gradient in
-    place. Everything else is delegated to the real objective.
+    place.
     """
-
-    def __init__(self, objective, perturb):
-        self._objective = objective
-        self._perturb = perturb
-
-    def __getattr__(self, name):
-        return getattr(self._objective, name)
 
     def value_and_grad(self, theta):
         value, grad = self._objective.value_and_grad(theta)
@@ -114,30 +107,14 @@ def _drop_linear_penalty(objective, theta, grad):
     objective.unpack(grad)[0][...] -= objective.reg_lambda * W / objective.weight_sum
 
 
-class _ScaledW2Network(TwoLayerMLPClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(
-            super()._objective(X, Y, weights, class_sums), _scale_w2_gradient
-        )
+def _broken(Estimator, perturb):
+    return broken_estimator(Estimator, _PerturbedGradient, perturb)
 
 
-class _UnpenalisedW2Network(TwoLayerMLPClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(super()._objective(X, Y, weights, class_sums), _drop_w2_penalty)
-
-
-class _UnpenalisedLogistic(RegLogisticClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(
-            super()._objective(X, Y, weights, class_sums), _drop_linear_penalty
-        )
-
-
-class _UnpenalisedSoftmax(SoftmaxClassifier):
-    def _objective(self, X, Y, weights, class_sums=None):
-        return _PerturbedGradient(
-            super()._objective(X, Y, weights, class_sums), _drop_linear_penalty
-        )
+_ScaledW2Network = _broken(TwoLayerMLPClassifier, _scale_w2_gradient)
+_UnpenalisedW2Network = _broken(TwoLayerMLPClassifier, _drop_w2_penalty)
+_UnpenalisedLogistic = _broken(RegLogisticClassifier, _drop_linear_penalty)
+_UnpenalisedSoftmax = _broken(SoftmaxClassifier, _drop_linear_penalty)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -146,12 +123,7 @@ class _UnpenalisedSoftmax(SoftmaxClassifier):
 @pytest.mark.parametrize("Broken", [_ScaledW2Network, _UnpenalisedW2Network])
 def test_broken_network_gradient_is_caught(Broken, activation, output, n_classes):
     X, y, sample_weight = small_problem(n_classes)
-    params = {
-        "hidden_layer_size": 5,
-        "activation": activation,
-        "output": output,
-        "reg_lambda": 1.0,
-    }
+    params = small_network_params(activation, output)
 
     correct = gradient_check(TwoLayerMLPClassifier(**params), X, y, sample_weight, random_state=0)
     broken = gradient_check(Broken(**params), X, y, sample_weight, random_state=0)

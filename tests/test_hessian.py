@@ -16,7 +16,17 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import PROGRESS_LINE, noisy_labels, objective_value, small_problem, standardised
+from helpers import (
+    PROGRESS_LINE,
+    PerturbedObjective,
+    assert_loss_curve_descends,
+    broken_estimator,
+    noisy_labels,
+    objective_value,
+    small_network_params,
+    small_problem,
+    standardised,
+)
 from scipy.special import expit, softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -176,15 +186,8 @@ def test_hessp_equals_finite_difference_hessian(case):
     assert relative(H, H.T) <= 1e-12
 
 
-class _PerturbedHessp:
+class _PerturbedHessp(PerturbedObjective):
     """Test double: an objective whose Hessian-vector product is deliberately wrong."""
-
-    def __init__(self, objective, perturb):
-        self._objective = objective
-        self._perturb = perturb
-
-    def __getattr__(self, name):
-        return getattr(self._objective, name)
 
     def hessp(self, theta, v):
         out = self._objective.hessp(theta, v).copy()
@@ -207,12 +210,7 @@ def _drop_linear_penalty(objective, v, out):
 
 
 def _broken(Estimator, perturb):
-    class Broken(Estimator):
-        def _objective(self, X, Y, weights, class_sums=None):
-            return _PerturbedHessp(super()._objective(X, Y, weights, class_sums), perturb)
-
-    Broken.__name__ = f"Broken{Estimator.__name__}"
-    return Broken
+    return broken_estimator(Estimator, _PerturbedHessp, perturb)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -220,12 +218,7 @@ def _broken(Estimator, perturb):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_hessian_check_catches_broken_products(activation, output, n_classes):
     X, y, sample_weight = small_problem(n_classes)
-    params = {
-        "hidden_layer_size": 5,
-        "activation": activation,
-        "output": output,
-        "reg_lambda": 1.0,
-    }
+    params = small_network_params(activation, output)
 
     def check(estimator):
         return hessian_check(estimator, X, y, sample_weight, random_state=0)
@@ -568,27 +561,7 @@ def test_loss_curve_is_recorded(problem, solver):
     Estimator, dataset, head = PARITY_PROBLEMS[problem]
     X, y = standardised(dataset)
     model = Estimator(reg_lambda=0.1, solver=solver).fit(X, y)
-
-    assert model.n_iter_ >= 1
-    assert len(model.loss_curve_) == model.n_iter_
-    assert model.loss_curve_[-1] == model.loss_
-    assert model.loss_ == pytest.approx(
-        objective_value(X, y, model.classes_, 0.1, head, model.coef_, model.intercept_),
-        rel=1e-12,
-    )
-    j_zero = objective_value(
-        X,
-        y,
-        model.classes_,
-        0.1,
-        head,
-        np.zeros_like(model.coef_),
-        np.zeros_like(model.intercept_),
-    )
-    # Line search or trust region: J never rises (a rejected trust-region step
-    # repeats the value).
-    curve = np.array([j_zero, *model.loss_curve_])
-    assert np.all(np.diff(curve) <= 1e-12)
+    assert_loss_curve_descends(model, X, y, 0.1, head)
 
 
 @pytest.mark.parametrize("solver", SECOND_ORDER_SOLVERS)

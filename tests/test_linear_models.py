@@ -7,7 +7,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import PROGRESS_LINE, objective_value, standardised
+from helpers import PROGRESS_LINE, assert_loss_curve_descends, objective_value, standardised
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.datasets import make_circles
@@ -33,50 +33,39 @@ SKLEARN_TOL = 1e-10
 
 
 # --------------------------------------------------------- parity with scikit-learn
-@pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("reg_lambda", [0.1, 1.0, 10.0])
-def test_binary_matches_sklearn_logistic_regression(reg_lambda, solver):
-    X, y = standardised("breast_cancer")
-    ours = RegLogisticClassifier(
-        reg_lambda=reg_lambda, solver=solver, tol=TIGHT_TOL, max_iter=10_000
-    ).fit(X, y)
+def assert_matches_logistic_regression(Estimator, dataset, reg_lambda, solver, n_rows):
+    """Fit ours and LogisticRegression(C=1/λ): the same J, weights and intercepts."""
+    X, y = standardised(dataset)
+    ours = Estimator(reg_lambda=reg_lambda, solver=solver, tol=TIGHT_TOL, max_iter=10_000)
+    ours.fit(X, y)
     theirs = LogisticRegression(C=1 / reg_lambda, tol=SKLEARN_TOL, max_iter=10_000).fit(X, y)
 
-    j_ours = objective_value(
-        X, y, ours.classes_, reg_lambda, "sigmoid", ours.coef_, ours.intercept_
-    )
+    head = Estimator._head
+    j_ours = objective_value(X, y, ours.classes_, reg_lambda, head, ours.coef_, ours.intercept_)
     j_theirs = objective_value(
-        X, y, ours.classes_, reg_lambda, "sigmoid", theirs.coef_, theirs.intercept_
+        X, y, ours.classes_, reg_lambda, head, theirs.coef_, theirs.intercept_
     )
     assert abs(j_ours - j_theirs) <= 1e-7
     assert ours.loss_ == pytest.approx(j_ours, rel=1e-12)
-    assert ours.coef_.shape == theirs.coef_.shape == (1, X.shape[1])
+    assert ours.coef_.shape == theirs.coef_.shape == (n_rows, X.shape[1])
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=1e-4)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("reg_lambda", [0.1, 1.0, 10.0])
+def test_binary_matches_sklearn_logistic_regression(reg_lambda, solver):
+    assert_matches_logistic_regression(
+        RegLogisticClassifier, "breast_cancer", reg_lambda, solver, n_rows=1
+    )
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("reg_lambda", [0.1, 1.0, 10.0])
 @pytest.mark.parametrize("dataset", ["wine", "iris"])
 def test_softmax_matches_sklearn_multinomial_logistic_regression(dataset, reg_lambda, solver):
-    X, y = standardised(dataset)
-    ours = SoftmaxClassifier(
-        reg_lambda=reg_lambda, solver=solver, tol=TIGHT_TOL, max_iter=10_000
-    ).fit(X, y)
-    theirs = LogisticRegression(C=1 / reg_lambda, tol=SKLEARN_TOL, max_iter=10_000).fit(X, y)
-
-    j_ours = objective_value(
-        X, y, ours.classes_, reg_lambda, "softmax", ours.coef_, ours.intercept_
-    )
-    j_theirs = objective_value(
-        X, y, ours.classes_, reg_lambda, "softmax", theirs.coef_, theirs.intercept_
-    )
-    assert abs(j_ours - j_theirs) <= 1e-7
-    assert ours.loss_ == pytest.approx(j_ours, rel=1e-12)
-    assert ours.coef_.shape == theirs.coef_.shape == (3, X.shape[1])
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=1e-4)
     # Both report the centred intercepts (a common shift changes no probability).
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=0, atol=1e-4)
+    assert_matches_logistic_regression(SoftmaxClassifier, dataset, reg_lambda, solver, n_rows=3)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -184,26 +173,7 @@ def test_one_vs_rest_probabilities_are_normalised_sigmoids():
 def test_loss_curve_is_recorded_for_every_solver(Estimator, dataset, head, solver):
     X, y = standardised(dataset)
     model = Estimator(reg_lambda=0.1, solver=solver).fit(X, y)
-
-    assert model.n_iter_ >= 1
-    assert len(model.loss_curve_) == model.n_iter_
-    assert model.loss_curve_[-1] == model.loss_
-    # loss_ is J at the stored coefficients.
-    assert model.loss_ == pytest.approx(
-        objective_value(X, y, model.classes_, 0.1, head, model.coef_, model.intercept_), rel=1e-12
-    )
-    # Every solver here is a descent method, starting below J(0).
-    j_zero = objective_value(
-        X,
-        y,
-        model.classes_,
-        0.1,
-        head,
-        np.zeros_like(model.coef_),
-        np.zeros_like(model.intercept_),
-    )
-    curve = np.array([j_zero, *model.loss_curve_])
-    assert np.all(np.diff(curve) <= 1e-12)
+    assert_loss_curve_descends(model, X, y, 0.1, head)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

@@ -112,6 +112,14 @@ def test_float32_gradient_matches_float64(problem, layout):
     assert np.linalg.norm(grad32 - grad64) <= 1e-5 * np.linalg.norm(grad64)
 
 
+def assert_same_value_and_grad(objective, reference, theta):
+    """``objective`` and ``reference`` agree on J(θ) and ∇J(θ) to rounding."""
+    value, grad = objective.value_and_grad(theta)
+    value_reference, grad_reference = reference.value_and_grad(theta)
+    assert value == pytest.approx(value_reference, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_reference, rtol=1e-10, atol=1e-13)
+
+
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_csr_equals_dense(problem):
     X, Y, sample_weight, head, rng = make_problem(problem, weighted=True)
@@ -119,11 +127,7 @@ def test_csr_equals_dense(problem):
     sparse = LinearObjective(sp.csr_matrix(X), Y, sample_weight, 0.7, head)
     theta = rng.normal(scale=0.5, size=dense.n_params)
 
-    value_dense, grad_dense = dense.value_and_grad(theta)
-    value_sparse, grad_sparse = sparse.value_and_grad(theta)
-
-    assert value_sparse == pytest.approx(value_dense, rel=1e-12)
-    np.testing.assert_allclose(grad_sparse, grad_dense, rtol=1e-10, atol=1e-13)
+    assert_same_value_and_grad(sparse, dense, theta)
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
@@ -156,11 +160,7 @@ def test_integer_weights_equal_repeated_rows(problem):
     )
     theta = rng.normal(scale=0.5, size=weighted.n_params)
 
-    value_w, grad_w = weighted.value_and_grad(theta)
-    value_r, grad_r = repeated.value_and_grad(theta)
-
-    assert value_w == pytest.approx(value_r, rel=1e-12)
-    np.testing.assert_allclose(grad_w, grad_r, rtol=1e-10, atol=1e-13)
+    assert_same_value_and_grad(weighted, repeated, theta)
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
@@ -172,11 +172,7 @@ def test_scaling_every_weight_by_c_equals_dividing_lambda_by_c(problem):
     equivalent = LinearObjective(X, Y, sample_weight, 0.7 / 7.5, head)
     theta = rng.normal(scale=0.5, size=scaled.n_params)
 
-    value_scaled, grad_scaled = scaled.value_and_grad(theta)
-    value, grad = equivalent.value_and_grad(theta)
-
-    assert value_scaled == pytest.approx(value, rel=1e-12)
-    np.testing.assert_allclose(grad_scaled, grad, rtol=1e-10, atol=1e-13)
+    assert_same_value_and_grad(scaled, equivalent, theta)
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._docstring import fill_doc
 from .kernels import row_sums
 
 __all__ = [
@@ -150,15 +151,11 @@ def _softmax_and_log_norm(Z):
     return P, np.log(sums) + shift
 
 
+@fill_doc
 def sigmoid_curvature(Z, sample_weight):
     """Return ``dZ ↦ H dZ``, the head's Hessian in Z: s_i σ(z)(1 − σ(z)) ⊙ dZ.
 
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_outputs)
-        Logits at which the curvature is taken.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights s_i.
+    {curvature_params}
 
     Returns
     -------
@@ -175,20 +172,16 @@ def sigmoid_curvature(Z, sample_weight):
     return lambda dZ: np.multiply(dZ, weights, out=dZ)
 
 
+@fill_doc
 def softmax_curvature(Z, sample_weight):
     """Return ``dZ ↦ H dZ``: per sample s_i (diag(p_i) − p_i p_iᵀ) dz_i.
 
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_classes)
-        Logits at which the curvature is taken.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights s_i.
+    {curvature_params}
 
     Returns
     -------
     apply : callable
-        Maps an (n_samples, n_classes) direction to its image, in place: the
+        Maps an (n_samples, n_outputs) direction to its image, in place: the
         direction is overwritten (callers pass a fresh array).
     """
     P, _ = _softmax_and_log_norm(Z)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._docstring import fill_doc
 from .centring import Centring
 from .heads import HEADS
 from .kernels import affine_forward, column_sums, products_by_output, row_blocks, rows_of
@@ -76,6 +77,7 @@ def _covariance_terms(chunk, mean, step):
     )
 
 
+@fill_doc
 class LinearObjective:
     """J of a linear model ``Z = X W + b`` under a sigmoid or softmax head.
 
@@ -94,12 +96,7 @@ class LinearObjective:
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
-        Training data.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Target indicator matrix (0/1 in any real dtype; ``fit`` passes uint8).
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights with a positive sum.
+    {objective_data}
     reg_lambda : float
         λ ≥ 0, the L2 penalty on W.
     head : {"sigmoid", "softmax"}

@@ -4,6 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._docstring import fill_doc
 from .activations import ACTIVATIONS, DERIVATIVES
 from .centring import Centring
 from .heads import HEADS
@@ -123,6 +124,7 @@ class _AtTheta(NamedTuple):
     kept: object  # the rows' handle of the per-chunk forward pass, or None
 
 
+@fill_doc
 class TwoLayerObjective:
     """J of a network with one hidden layer: value, gradient and Hessian products.
 
@@ -160,12 +162,7 @@ class TwoLayerObjective:
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
-        Training data.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Target indicator matrix (0/1 in any real dtype; ``fit`` passes uint8).
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights with a positive sum.
+    {objective_data}
     reg_lambda : float
         λ ≥ 0, the L2 penalty on W1 and W2.
     head : {"sigmoid", "softmax"}
