@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as checks
-from ._distributed import is_dask_collection, predict_blocks, prepare_fit
+from ._distributed import blockwise_on_dask, is_dask_collection, prepare_fit
 from ._docstring import fill_doc
 from ._objectives import LinearObjective, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
@@ -237,6 +237,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             )
         return Z
 
+    @blockwise_on_dask
     @fill_doc
     def decision_function(self, X):
         """Confidence scores (logits) per sample.
@@ -249,8 +250,6 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             For two classes, one score per sample, positive meaning ``classes_[1]``;
             otherwise one logit per class.
         """
-        if is_dask_collection(X):
-            return predict_blocks(self, "decision_function", X)
         Z = self._validated_logits(X)
         if Z.shape[1] == 1:
             return Z[:, 0]
@@ -258,6 +257,7 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             return Z[:, 1] - Z[:, 0]
         return Z
 
+    @blockwise_on_dask
     @fill_doc
     def predict_log_proba(self, X):
         """Logarithm of class probabilities, computed from logits without overflow.
@@ -269,8 +269,6 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        if is_dask_collection(X):
-            return predict_blocks(self, "predict_log_proba", X)
         Z = self._validated_logits(X)
         # Logits ~1e38 apart in float32 give log-probabilities below −3.4e38: −inf
         # is their correctly rounded value, not an error.
@@ -283,21 +281,21 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             log_p = log_expit(Z)
             return log_p - logsumexp(log_p, axis=1, keepdims=True)
 
+    @blockwise_on_dask
     @fill_doc
     def predict_proba(self, X):
-        """Class probabilities; rows sum to one.
+        """Class probabilities, ``exp`` of :meth:`predict_log_proba`; rows sum to one.
 
         {predict_X}
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+            P(class | x), in the order of ``classes_``.
         """
-        if is_dask_collection(X):
-            return predict_blocks(self, "predict_proba", X)
         return np.exp(self.predict_log_proba(X))
 
+    @blockwise_on_dask
     @fill_doc
     def predict(self, X):
         """Predict class labels.
@@ -309,8 +307,6 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             One of ``classes_`` per sample.
         """
-        if is_dask_collection(X):
-            return predict_blocks(self, "predict", X)
         scores = self.decision_function(X)
         indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[indices]

@@ -212,18 +212,8 @@ def spiral_section(course_data=None):
     rows = []
     for name, model in models:
         fit_time, note = _timed_fit(model, X, y)
-        rows.append(
-            [
-                name,
-                f"{model.reg_lambda:g}",
-                f"{reg:g}",
-                _percent(model.score(X, y)),
-                f"{model.loss_:.6f}",
-                model.n_iter_,
-                fit_time,
-                note,
-            ]
-        )
+        row = [name, f"{model.reg_lambda:g}", f"{reg:g}", _percent(model.score(X, y))]
+        rows.append([*row, f"{model.loss_:.6f}", model.n_iter_, fit_time, note])
     _print_model_table(
         [
             "model",
@@ -264,17 +254,9 @@ def digits_section(course_data=None):
     for name, classifier in models:
         model = make_pipeline(StandardScaler(), classifier)
         fit_time, note = _timed_fit(model, X_train, y_train)
-        rows.append(
-            [
-                name,
-                f"{classifier.reg_lambda:g}",
-                f"{X_train.shape[0]} / {X_test.shape[0]}",
-                _percent(model.score(X_test, y_test)),
-                classifier.n_iter_,
-                fit_time,
-                note,
-            ]
-        )
+        split = f"{X_train.shape[0]} / {X_test.shape[0]}"
+        row = [name, f"{classifier.reg_lambda:g}", split, _percent(model.score(X_test, y_test))]
+        rows.append([*row, classifier.n_iter_, fit_time, note])
     _print_model_table(
         [
             "model",

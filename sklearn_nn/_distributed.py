@@ -8,6 +8,7 @@ objectives are built on; the objectives then run over
 itself is imported only once a Dask collection has reached the estimators.
 """
 
+import functools
 import numbers
 from typing import NamedTuple
 
@@ -29,7 +30,13 @@ from ._validation import (
     weight_range,
 )
 
-__all__ = ["PreparedFit", "is_dask_collection", "predict_blocks", "prepare_fit"]
+__all__ = [
+    "PreparedFit",
+    "blockwise_on_dask",
+    "is_dask_collection",
+    "predict_blocks",
+    "prepare_fit",
+]
 
 
 # ------------------------------------------------------------- validation
@@ -254,3 +261,19 @@ def predict_blocks(estimator, method, X):
     return X.map_blocks(
         _predict_block, chunks=(X.chunks[0], (probe.shape[1],)), meta=empty, **kwargs
     )
+
+
+def blockwise_on_dask(method):
+    """Make a prediction method ``method(self, X)`` run block by block on Dask arrays.
+
+    On a Dask collection the method returns a lazy Dask array from
+    :func:`predict_blocks`; on anything else it runs as written.
+    """
+
+    @functools.wraps(method)
+    def predict(self, X):
+        if is_dask_collection(X):
+            return predict_blocks(self, method.__name__, X)
+        return method(self, X)
+
+    return predict

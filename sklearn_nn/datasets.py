@@ -268,22 +268,10 @@ def make_microchips(n_samples=118, noise=0.12, random_state=None):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import PolynomialFeatures
-    >>> from sklearn_nn import RegLogisticClassifier
     >>> from sklearn_nn.datasets import make_microchips
     >>> X, y = make_microchips(random_state=0)
-    >>> X.shape, np.bincount(y)
-    ((118, 2), array([67, 51]))
-    >>> for reg_lambda in (1.0, 10.0, 100.0):
-    ...     model = make_pipeline(
-    ...         PolynomialFeatures(6), RegLogisticClassifier(reg_lambda=reg_lambda)
-    ...     )
-    ...     print(reg_lambda, round(model.fit(X, y).score(X, y), 2))
-    1.0 0.86
-    10.0 0.74
-    100.0 0.57
+    >>> X.shape, y.tolist().count(0), y.tolist().count(1)
+    ((118, 2), 67, 51)
     """
     n_samples = _check_int("n_samples", n_samples, 2)
     noise = _check_real("noise", noise, 0.0, 0.5)

@@ -34,23 +34,10 @@ __all__ = [
 
 
 def sigmoid_head(Z, Y, sample_weight):
-    """Summed binary cross-entropy of independent sigmoid outputs.
+    """Summed binary cross-entropy of independent sigmoid outputs (a :class:`Head`'s loss).
 
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_outputs)
-        Logits.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Targets in {0, 1}.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights s_i.
-
-    Returns
-    -------
-    loss : float
-        Σ_i s_i Σ_k ℓ_ik, accumulated in float64.
-    dZ : ndarray of shape (n_samples, n_outputs)
-        ∂loss/∂Z = s_i (σ(z_ik) − y_ik), in the dtype of ``Z``.
+    Y holds targets in {0, 1}, one column per output. Returns Σ_i s_i Σ_k ℓ_ik,
+    accumulated in float64, and ∂/∂Z = s_i (σ(z_ik) − y_ik) in the dtype of ``Z``.
     """
     # With e = exp(−|z|) and m = ½ − y (the targets in Z's dtype once):
     #   ℓ = log1p(e) + ½|z| + m z,  softplus without overflow (max(z, 0) = ½(|z| + z)),
@@ -77,23 +64,10 @@ def sigmoid_head(Z, Y, sample_weight):
 
 
 def softmax_head(Z, Y, sample_weight):
-    """Multinomial cross-entropy of a softmax output.
+    """Multinomial cross-entropy of a softmax output (a :class:`Head`'s loss).
 
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_classes)
-        Logits.
-    Y : ndarray of shape (n_samples, n_classes)
-        One-hot targets.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights s_i.
-
-    Returns
-    -------
-    loss : float
-        Σ_i s_i (logsumexp(z_i) − z_i·y_i), accumulated in float64.
-    dZ : ndarray of shape (n_samples, n_classes)
-        ∂loss/∂Z = s_i (softmax(z_i) − y_i), in the dtype of ``Z``.
+    Y holds one-hot targets. Returns Σ_i s_i (logsumexp(z_i) − z_i·y_i), accumulated
+    in float64, and ∂/∂Z = s_i (softmax(z_i) − y_i) in the dtype of ``Z``.
     """
     # Targets in Z's dtype once: uint8-float arithmetic has no SIMD loop, and the
     # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows.
@@ -197,6 +171,11 @@ def softmax_curvature(Z, sample_weight):
 
 class Head(NamedTuple):
     """An output loss: its value and gradient in Z, and its curvature in Z.
+
+    ``loss_and_grad(Z, Y, sample_weight)`` takes the logits Z (n, k), the targets
+    Y (n, k) and the non-negative weights s (n,), and returns (Σ s ℓ as a float,
+    ∂(Σ s ℓ)/∂Z in Z's dtype); ``curvature(Z, sample_weight)`` returns the map
+    ``dZ ↦ H dZ``.
 
     ``curvature_at_zero(k)`` is the curvature per logit at Z = 0 (all outputs
     undecided), where every fit of a linear model starts.
