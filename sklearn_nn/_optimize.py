@@ -217,14 +217,23 @@ def minimize(
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
+    The policy, one step each below: run the scipy solver (:meth:`_Minimization.run`)
+    until an iterate meets the stopping rule; when it gives up before, restart it from
+    its best iterate (:meth:`_Minimization.should_restart`), after a plain gradient
+    step when a restarted run stalled (:meth:`_Minimization.rescue`); finally turn the
+    outcome into an :class:`OptimizeOutcome` and at most one ConvergenceWarning
+    (:meth:`_Minimization.verdict`).
+
     Parameters
     ----------
     value_and_grad : callable
         ``value_and_grad(theta) -> (J, grad)`` on a float64 vector.
     theta0 : ndarray of shape (n_params,)
         Starting point; not modified.
-    solver : {"lbfgs", "tnc", "cg"}
-        Key of :data:`SOLVERS`.
+    solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"}
+        Key of :data:`SOLVERS`: L-BFGS-B, TNC, CG (Polak-Ribière), Newton-CG,
+        trust-ncg or trust-krylov. The last three are :data:`SECOND_ORDER` and need
+        ``hessp``.
     max_iter : int
         Maximum number of iterations (not evaluations).
     tol : float
@@ -251,123 +260,235 @@ def minimize(
     -------
     OptimizeOutcome
         Final point, loss, gradient norm, iterations and the loss curve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_nn._optimize import minimize
+    >>> def value_and_grad(theta):  # J = ½‖θ − 1‖²
+    ...     return 0.5 * float((theta - 1) @ (theta - 1)), theta - 1
+    >>> outcome = minimize(value_and_grad, np.zeros(3), solver="lbfgs", max_iter=50, tol=1e-8)
+    >>> outcome.converged, np.allclose(outcome.x, 1)
+    (True, True)
     """
-    objective = _CachedObjective(value_and_grad)
-    method = SOLVERS[solver]
-    theta0 = np.array(theta0, dtype=np.float64)
-    coordinates = _SAME_COORDINATES if coordinates is None else coordinates
-    if solver in SECOND_ORDER:
-        hessp = _GuardedHessp(hessp, theta0.size)
+    run = _Minimization(
+        value_and_grad,
+        theta0,
+        solver=solver,
+        max_iter=max_iter,
+        tol=tol,
+        verbose=verbose,
+        callback=callback,
+        smooth=smooth,
+        hessp=hessp,
+        coordinates=coordinates,
+    )
+    start = run.theta if run.grad_norm > tol else None
+    while start is not None:
+        start_loss = run.loss
+        if not run.run(start):
+            break
+        if not run.should_restart(start_loss):
+            break
+        start = run.theta
+    return run.verdict(single_precision)
 
-    def objective_in_u(u):
-        loss, grad = objective(coordinates.to_theta(u))
-        return loss, coordinates.gradient_in_u(grad)
 
-    def hessp_in_u(u, v):
-        return coordinates.gradient_in_u(hessp(coordinates.to_theta(u), coordinates.to_theta(v)))
+class _Minimization:
+    """The state of one call of :func:`minimize`, and its steps.
 
-    loss0, grad0 = objective(theta0)
-    state = {"theta": theta0, "loss": loss0, "grad_norm": _inf_norm(grad0)}
-    loss_curve = []
-    started = time.perf_counter()
-    if verbose:
-        print(f"{method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {state['grad_norm']:.3e}")
+    It holds the memo of evaluations, the best iterate so far (θ, J, ‖∇J‖∞), the
+    loss curve, the last message from scipy and why the runs ended.
+    """
 
-    def record(theta):
+    def __init__(
+        self,
+        value_and_grad,
+        theta0,
+        *,
+        solver,
+        max_iter,
+        tol,
+        verbose,
+        callback,
+        smooth,
+        hessp,
+        coordinates,
+    ):
+        self.objective = _CachedObjective(value_and_grad)
+        self.solver, self.method = solver, SOLVERS[solver]
+        self.max_iter, self.tol, self.smooth = max_iter, tol, smooth
+        self.verbose, self.callback = verbose, callback
+        self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
+        theta0 = np.array(theta0, dtype=np.float64)
+        self.hessp = _GuardedHessp(hessp, theta0.size) if solver in SECOND_ORDER else None
+        self.loss_curve = []
+        self.message = ""
+        self.stopped_by_callback = self.stalled = False
+        self.started = time.perf_counter()
+        loss0, grad0 = self.objective(theta0)
+        self.theta, self.loss, self.grad_norm = theta0, loss0, _inf_norm(grad0)
+        if verbose:
+            norm = self.grad_norm
+            print(f"{self.method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {norm:.3e}")
+
+    # ------------------------------------------------------------ the solver's view
+    def objective_in_u(self, u):
+        """J and its gradient in the solver's coordinates u."""
+        loss, grad = self.objective(self.coordinates.to_theta(u))
+        return loss, self.coordinates.gradient_in_u(grad)
+
+    def hessp_in_u(self, u, v):
+        """The Hessian product in the solver's coordinates u: Tᵀ H T v."""
+        to_theta = self.coordinates.to_theta
+        return self.coordinates.gradient_in_u(self.hessp(to_theta(u), to_theta(v)))
+
+    def per_iteration(self, u):
+        """Book the accepted iterate u (in θ): the callback scipy calls."""
+        self.record(self.coordinates.to_theta(np.asarray(u, dtype=np.float64)))
+
+    # ------------------------------------------------------------------- the steps
+    def record(self, theta):
         """Book an accepted iterate θ; raise _RunFinished when the run should end."""
         theta = np.array(theta, dtype=np.float64)
-        loss, grad = objective(theta)
-        state.update(theta=theta, loss=loss, grad_norm=_inf_norm(grad))
-        loss_curve.append(loss)
-        iteration = len(loss_curve)
-        if verbose:
-            elapsed = time.perf_counter() - started
+        loss, grad = self.objective(theta)
+        self.theta, self.loss, self.grad_norm = theta, loss, _inf_norm(grad)
+        self.loss_curve.append(loss)
+        iteration = len(self.loss_curve)
+        if self.verbose:
+            elapsed = time.perf_counter() - self.started
             print(
-                f"{method}: iter {iteration:4d}  J = {loss:.10g}  "
-                f"|grad|inf = {state['grad_norm']:.3e}  {elapsed:8.3f} s"
+                f"{self.method}: iter {iteration:4d}  J = {loss:.10g}  "
+                f"|grad|inf = {self.grad_norm:.3e}  {elapsed:8.3f} s"
             )
-        if callback is not None:
-            callback(iteration, theta, loss)
+        if self.callback is not None:
+            self.callback(iteration, theta, loss)
         if (
-            state["grad_norm"] <= tol
-            or iteration >= max_iter
-            or (not smooth and _levelled_off(loss_curve, tol))
+            self.grad_norm <= self.tol
+            or iteration >= self.max_iter
+            or (not self.smooth and _levelled_off(self.loss_curve, self.tol))
         ):
             raise _RunFinished
 
-    def per_iteration(u):
-        record(coordinates.to_theta(np.asarray(u, dtype=np.float64)))
+    def run(self, start):
+        """Run the scipy solver once from ``start``; return whether a restart may follow.
 
-    message = ""
-    stopped_by_callback = stalled = False
-    start = theta0 if state["grad_norm"] > tol else None
-    while start is not None:
-        start_loss = state["loss"]
+        It returns False when the run ended by our rule, by the user's callback, or in
+        a failed subproblem (from the same point it would fail the same way). Else it
+        keeps the run's final point if that has a lower J: a run that ended inside a
+        line search may hold a better one than its last iterate.
+        """
+        options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
         try:
-            # After such a wild trial point scipy's own arithmetic may overflow too
-            # (Newton-CG scales a direction of tiny negative curvature by 1/curv).
-            # The iterates kept below all have a finite J.
+            # After a wild trial point (see _CachedObjective) scipy's own arithmetic
+            # may overflow too (Newton-CG scales a direction of tiny negative
+            # curvature by 1/curv). The iterates kept all have a finite J.
             with np.errstate(over="ignore", invalid="ignore"):
                 result = scipy_minimize(
-                    objective_in_u,
-                    coordinates.from_theta(start),
-                    method=method,
+                    self.objective_in_u,
+                    self.coordinates.from_theta(start),
+                    method=self.method,
                     jac=True,
-                    hessp=hessp_in_u if solver in SECOND_ORDER else None,
-                    callback=per_iteration,
-                    options=_scipy_options(solver, start.size, max_iter - len(loss_curve)),
+                    hessp=self.hessp_in_u if self.hessp is not None else None,
+                    callback=self.per_iteration,
+                    options=options,
                 )
         except _RunFinished:
-            break
+            return False
         except StopTraining:
-            stopped_by_callback = True
-            break
+            self.stopped_by_callback = True
+            return False
         except _SubproblemFailed as failure:
-            # From the same point the subproblem would fail the same way: no restart.
-            message = f"stopped, {failure}"
-            break
-        message = f"scipy says: {result.message}"
-        # A run that ended inside a line search may hold a better final x.
-        final_theta = coordinates.to_theta(result.x)
-        final_loss, final_grad = objective(final_theta)
-        if final_loss < state["loss"]:
-            state.update(theta=final_theta, loss=final_loss, grad_norm=_inf_norm(final_grad))
-        # The solver gave up before our rule was met. When its model of J (conjugate
-        # direction, curvature pairs, TNC's preconditioner) has gone stale -- at a
-        # kink of a piecewise-smooth J, or on a non-convex J from a poor start -- its
-        # line search fails while J still falls; restarting from the last iterate is
-        # the standard remedy. A segment that lowered J by no more than rounding ends it.
-        stalled = _no_progress(start_loss, state["loss"])
-        if smooth and stalled and state["grad_norm"] > tol and len(loss_curve) < max_iter:
-            # A restarted solver found no decrease either, yet ∇J is not small:
-            # TNC's finite-difference curvature, say, can keep proposing a step its
-            # line search rejects (tanh networks from ~1.5 % of random starts). A
-            # plain gradient step with backtracking decreases J wherever J is
-            # smooth; from its iterate the solver gets another chance. (At the kinks
-            # of a piecewise-smooth J it only buys tiny steps, each followed by a
-            # stalling restart: CG on the ReLU spiral made 67 of them.)
-            stepped = _gradient_step(objective, state["theta"])
-            if stepped is not None:
-                try:
-                    record(stepped)
-                except _RunFinished:
-                    break
-                except StopTraining:
-                    stopped_by_callback = True
-                    break
-                stalled = False
-        restart = (
-            not stalled
-            and not (not smooth and _levelled_off(loss_curve, tol))
-            and len(loss_curve) < max_iter
-        )
-        start = state["theta"] if restart else None
+            self.message = f"stopped, {failure}"
+            return False
+        self.message = f"scipy says: {result.message}"
+        final_theta = self.coordinates.to_theta(result.x)
+        final_loss, final_grad = self.objective(final_theta)
+        if final_loss < self.loss:
+            self.theta, self.loss, self.grad_norm = final_theta, final_loss, _inf_norm(final_grad)
+        return True
 
-    # Only a piecewise-smooth J may end above tol: at a kink no gradient is small.
-    # A stall is not enough there: a line search that finds no descent at a kink
-    # has not found a minimum (lbfgs may still lower J by 5-15 % from such a point).
-    converged = state["grad_norm"] <= tol or (not smooth and _levelled_off(loss_curve, tol))
-    if not converged and not stopped_by_callback:
+    def should_restart(self, start_loss):
+        """Decide, after a run that gave up before our rule was met, whether to restart.
+
+        When the solver's model of J (conjugate direction, curvature pairs, TNC's
+        preconditioner) has gone stale -- at a kink of a piecewise-smooth J, or on a
+        non-convex J from a poor start -- its line search fails while J still falls;
+        restarting from the last iterate is the standard remedy. A run that lowered J
+        by no more than rounding ends the restarts, unless :meth:`rescue` can step on.
+        """
+        self.stalled = _no_progress(start_loss, self.loss)
+        if (
+            self.smooth
+            and self.stalled
+            and self.grad_norm > self.tol
+            and len(self.loss_curve) < self.max_iter
+        ):
+            if not self.rescue():
+                return False
+        return (
+            not self.stalled
+            and not (not self.smooth and _levelled_off(self.loss_curve, self.tol))
+            and len(self.loss_curve) < self.max_iter
+        )
+
+    def rescue(self):
+        """Take one gradient step after a stalled run; return whether the fit goes on.
+
+        A restarted solver found no decrease either, yet ∇J is not small: TNC's
+        finite-difference curvature, say, can keep proposing a step its line search
+        rejects (tanh networks from ~1.5 % of random starts). A plain gradient step
+        with backtracking decreases J wherever J is smooth; from its iterate the solver
+        gets another chance (the stall is cleared). At the kinks of a piecewise-smooth
+        J it would only buy tiny steps, each followed by a stalling restart (CG on the
+        ReLU spiral made 67 of them), so it is not tried there. False: the step's
+        iterate ended the fit (our rule, max_iter or the user's callback).
+        """
+        stepped = _gradient_step(self.objective, self.theta)
+        if stepped is None:
+            return True
+        try:
+            self.record(stepped)
+        except _RunFinished:
+            return False
+        except StopTraining:
+            self.stopped_by_callback = True
+            return False
+        self.stalled = False
+        return True
+
+    def verdict(self, single_precision):
+        """Return the outcome; warn once when a smooth J ended above tol.
+
+        Only a piecewise-smooth J may end above tol: at a kink no gradient is small. A
+        stall is not enough there: a line search that finds no descent at a kink has
+        not found a minimum (lbfgs may still lower J by 5-15 % from such a point).
+        """
+        converged = self.grad_norm <= self.tol or (
+            not self.smooth and _levelled_off(self.loss_curve, self.tol)
+        )
+        if not converged and not self.stopped_by_callback:
+            warnings.warn(
+                f"The {self.solver!r} solver did not converge in {len(self.loss_curve)} "
+                f"iterations (max_iter={self.max_iter}): |grad|inf = {self.grad_norm:.2e} "
+                f"> tol = {self.tol:g}"
+                + (f"; {self.message}" if self.message else "")
+                + f". {self._advice(single_precision)}",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        return OptimizeOutcome(
+            x=self.theta,
+            loss=self.loss,
+            grad_norm=self.grad_norm,
+            n_iter=len(self.loss_curve),
+            loss_curve=self.loss_curve,
+            converged=converged,
+            message=self.message,
+        )
+
+    def _advice(self, single_precision):
+        """The remedies the ConvergenceWarning suggests."""
         advice = (
             "Increase max_iter, scale the features (e.g. StandardScaler), "
             "increase reg_lambda, or loosen tol."
@@ -376,28 +497,12 @@ def minimize(
             # Near a small gradient a step lowers J by about |grad|², below the ~1e-8
             # resolution of J in float32, so line searches give up before tol.
             advice += " X is float32: J is resolved to ~1e-8 only; fit float64 X or loosen tol."
-        if not smooth and solver != "lbfgs":
+        if not self.smooth and self.solver != "lbfgs":
             advice += (
                 " ReLU units make J piecewise smooth and the tnc/cg line searches stop at"
                 " its kinks; solver='lbfgs' copes with them."
             )
-        warnings.warn(
-            f"The {solver!r} solver did not converge in {len(loss_curve)} iterations "
-            f"(max_iter={max_iter}): |grad|inf = {state['grad_norm']:.2e} > tol = {tol:g}"
-            + (f"; {message}" if message else "")
-            + f". {advice}",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    return OptimizeOutcome(
-        x=state["theta"],
-        loss=state["loss"],
-        grad_norm=state["grad_norm"],
-        n_iter=len(loss_curve),
-        loss_curve=loss_curve,
-        converged=converged,
-        message=message,
-    )
+        return advice
 
 
 class _SameCoordinates:
