@@ -47,6 +47,11 @@ SOLVERS = {
 #: Solvers that multiply by the Hessian (the objective's ``hessp``).
 SECOND_ORDER = {"newton-cg", "trust-ncg", "trust-krylov"}
 NONSMOOTH_WINDOW = 10
+#: Iterates that moved θ but left J unchanged to rounding, since ‖∇J‖∞ last reached a
+#: new low, after which a fit on a smooth J has stalled.
+STALL_WINDOW = 3
+#: Rounding of a float64 sum J, relative to max(|J|, 1).
+FLOAT64_ROUNDING = 4 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -63,11 +68,19 @@ class OptimizeOutcome:
 
 
 class _RunFinished(Exception):
-    """Raised from the callback when the rule is met or max_iter is reached."""
+    """Raised from the callback when the rule is met, max_iter is reached or J stalls."""
 
 
 class _SubproblemFailed(Exception):
-    """Raised from the Hessian product when an inner solver cannot end on its own."""
+    """Raised from the Hessian product when an inner solver cannot end on its own.
+
+    ``at_floor`` when the gradient is too small for the inner solver, not the problem
+    too hard: more iterations would not help.
+    """
+
+    def __init__(self, message, at_floor=False):
+        super().__init__(message)
+        self.at_floor = at_floor
 
 
 class _GuardedHessp:
@@ -93,6 +106,16 @@ class _GuardedHessp:
         self._count += 1
         if self._count > self._limit:
             raise _SubproblemFailed(f"more than {self._limit} Hessian products at one point")
+        if not np.all(np.isfinite(v)):
+            # trust-krylov's Lanczos process (trlib) normalises its vectors by norms
+            # that vanish when ∇J is tiny (|grad|inf ~ 1e-9 on well-conditioned
+            # problems): it then asks for the product along a NaN direction.
+            raise _SubproblemFailed(
+                "the subproblem solver broke down (it asked for the Hessian product along"
+                " a NaN direction; nothing overflowed): this gradient is below what it"
+                " resolves on this problem, its tolerance floor",
+                at_floor=True,
+            )
         product = self._hessp(theta, v)
         if not np.all(np.isfinite(product)):
             raise _SubproblemFailed("the Hessian product overflowed")
@@ -279,19 +302,20 @@ def minimize(
         tol=tol,
         verbose=verbose,
         callback=callback,
+        single_precision=single_precision,
         smooth=smooth,
         hessp=hessp,
         coordinates=coordinates,
     )
     start = run.theta if run.grad_norm > tol else None
-    while start is not None:
+    while start is not None and run.budget_left():
         start_loss = run.loss
         if not run.run(start):
             break
         if not run.should_restart(start_loss):
             break
         start = run.theta
-    return run.verdict(single_precision)
+    return run.verdict()
 
 
 class _Minimization:
@@ -311,6 +335,7 @@ class _Minimization:
         tol,
         verbose,
         callback,
+        single_precision,
         smooth,
         hessp,
         coordinates,
@@ -319,15 +344,30 @@ class _Minimization:
         self.solver, self.method = solver, SOLVERS[solver]
         self.max_iter, self.tol, self.smooth = max_iter, tol, smooth
         self.verbose, self.callback = verbose, callback
+        self.single_precision = single_precision
+        # J's rounding, relative to max(|J|, 1): float64 sums, of float32 terms for
+        # float32 data (resolved to ~1e-8 then).
+        self.rounding = 1e-8 if single_precision else FLOAT64_ROUNDING
         self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
         theta0 = np.array(theta0, dtype=np.float64)
         self.hessp = _GuardedHessp(hessp, theta0.size) if solver in SECOND_ORDER else None
         self.loss_curve = []
         self.message = ""
-        self.stopped_by_callback = self.stalled = False
+        self.stopped_by_callback = self.stalled = self.rescued = False
+        self.idle_runs = 0  # scipy runs that made no accepted iterate
         self.started = time.perf_counter()
         loss0, grad0 = self.objective(theta0)
+        if not np.isfinite(loss0):
+            raise ValueError(
+                f"J is not finite at the starting point (J = {loss0!r}): reg_lambda or the "
+                "sample/class weights are too extreme, or the features too large, for J to "
+                "be computed in float64. Use a smaller reg_lambda, weights of a moderate "
+                "range, or scaled features (e.g. StandardScaler)."
+            )
         self.theta, self.loss, self.grad_norm = theta0, loss0, _inf_norm(grad0)
+        # The stall watch: the smallest gradient so far, and how many iterates since
+        # left J unchanged to rounding.
+        self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
         if verbose:
             norm = self.grad_norm
             print(f"{self.method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {norm:.3e}")
@@ -348,10 +388,21 @@ class _Minimization:
         self.record(self.coordinates.to_theta(np.asarray(u, dtype=np.float64)))
 
     # ------------------------------------------------------------------- the steps
+    def budget_left(self):
+        """Whether another scipy run fits in max_iter, counting runs with no iterate too."""
+        return len(self.loss_curve) + self.idle_runs < self.max_iter
+
     def record(self, theta):
         """Book an accepted iterate θ; raise _RunFinished when the run should end."""
         theta = np.array(theta, dtype=np.float64)
         loss, grad = self.objective(theta)
+        if not np.isfinite(loss):
+            # A solver accepted a step into overflow (a huge λ: J ~ 1e298 at the start):
+            # keep the last finite iterate; no restart can do better from there.
+            self.message = "the solver stepped to a point where J is not finite"
+            raise _RunFinished
+        moved = not np.array_equal(theta, self.theta)
+        previous_loss = self.loss
         self.theta, self.loss, self.grad_norm = theta, loss, _inf_norm(grad)
         self.loss_curve.append(loss)
         iteration = len(self.loss_curve)
@@ -369,6 +420,32 @@ class _Minimization:
             or (not self.smooth and _levelled_off(self.loss_curve, self.tol))
         ):
             raise _RunFinished
+        if moved and self.smooth and self._stalled_at(previous_loss):
+            raise _RunFinished
+
+    def _stalled_at(self, previous_loss):
+        """Watch for a stall; True when STALL_WINDOW flat iterates followed the best ∇J.
+
+        An iterate is flat when it left J unchanged to J's rounding. Near an optimum at
+        a tight tol J may stop changing while ‖∇J‖∞ still reaches new lows: that is
+        progress, and each new low restarts the count. A line search that has run into
+        rounding does neither, and spends up to 40 evaluations an iteration finding so.
+        (Trust-region rejections leave θ in place and are not counted.)
+        """
+        if self.grad_norm < self.best_grad_norm:
+            self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
+        elif _no_progress(previous_loss, self.loss, self.rounding):
+            self.flat_iterates += 1
+        if self.flat_iterates < STALL_WINDOW:
+            return False
+        self.stalled = True
+        steps = "trust-region steps" if self.solver.startswith("trust") else "line search"
+        self.message = (
+            f"the {steps} made no progress: J is unchanged to rounding over the last "
+            f"{STALL_WINDOW} iterations at |grad|inf = {self.grad_norm:.2e}; the tolerance "
+            "is below what this problem's rounding allows"
+        )
+        return True
 
     def run(self, start):
         """Run the scipy solver once from ``start``; return whether a restart may follow.
@@ -379,6 +456,7 @@ class _Minimization:
         line search may hold a better one than its last iterate.
         """
         options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
+        iterations_before = len(self.loss_curve)
         try:
             # After a wild trial point (see _CachedObjective) scipy's own arithmetic
             # may overflow too (Newton-CG scales a direction of tiny negative
@@ -399,9 +477,10 @@ class _Minimization:
             self.stopped_by_callback = True
             return False
         except _SubproblemFailed as failure:
-            self.message = f"stopped, {failure}"
+            self.message, self.stalled = f"stopped, {failure}", failure.at_floor
             return False
         self.message = f"scipy says: {result.message}"
+        self.idle_runs += len(self.loss_curve) == iterations_before
         final_theta = self.coordinates.to_theta(result.x)
         final_loss, final_grad = self.objective(final_theta)
         if final_loss < self.loss:
@@ -418,18 +497,24 @@ class _Minimization:
         by no more than rounding ends the restarts, unless :meth:`rescue` can step on.
         """
         self.stalled = _no_progress(start_loss, self.loss)
-        if (
-            self.smooth
-            and self.stalled
-            and self.grad_norm > self.tol
-            and len(self.loss_curve) < self.max_iter
-        ):
+        if self.stalled and self.rescued:
+            # The run after a rescue step made no progress either: from here only
+            # gradient steps move, each followed by an idle run (Newton-CG ends at
+            # once where pᵀHp ≤ 3ε, ~|grad|² times the curvature: its floor).
+            self.message = (
+                f"the solver makes no progress from here ({self.message}), only plain "
+                f"gradient steps would, at |grad|inf = {self.grad_norm:.2e}: the tolerance "
+                "is below this solver's floor on this problem"
+            )
+            return False
+        self.rescued = False
+        if self.smooth and self.stalled and self.grad_norm > self.tol and self.budget_left():
             if not self.rescue():
                 return False
         return (
             not self.stalled
             and not (not self.smooth and _levelled_off(self.loss_curve, self.tol))
-            and len(self.loss_curve) < self.max_iter
+            and self.budget_left()
         )
 
     def rescue(self):
@@ -454,10 +539,10 @@ class _Minimization:
         except StopTraining:
             self.stopped_by_callback = True
             return False
-        self.stalled = False
+        self.stalled, self.rescued = False, True
         return True
 
-    def verdict(self, single_precision):
+    def verdict(self):
         """Return the outcome; warn once when a smooth J ended above tol.
 
         Only a piecewise-smooth J may end above tol: at a kink no gradient is small. A
@@ -473,7 +558,7 @@ class _Minimization:
                 f"iterations (max_iter={self.max_iter}): |grad|inf = {self.grad_norm:.2e} "
                 f"> tol = {self.tol:g}"
                 + (f"; {self.message}" if self.message else "")
-                + f". {self._advice(single_precision)}",
+                + f". {self._advice()}",
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -487,13 +572,16 @@ class _Minimization:
             message=self.message,
         )
 
-    def _advice(self, single_precision):
+    def _advice(self):
         """The remedies the ConvergenceWarning suggests."""
         advice = (
-            "Increase max_iter, scale the features (e.g. StandardScaler), "
+            # More iterations do not help a stalled fit.
+            "Loosen tol, or scale the features (e.g. StandardScaler) or increase reg_lambda."
+            if self.stalled
+            else "Increase max_iter, scale the features (e.g. StandardScaler), "
             "increase reg_lambda, or loosen tol."
         )
-        if single_precision:
+        if self.single_precision:
             # Near a small gradient a step lowers J by about |grad|², below the ~1e-8
             # resolution of J in float32, so line searches give up before tol.
             advice += " X is float32: J is resolved to ~1e-8 only; fit float64 X or loosen tol."
@@ -535,13 +623,12 @@ def _gradient_step(objective, theta, max_halvings=50):
     return None
 
 
-def _no_progress(before, after):
-    """Tell whether a solver run lowered J by no more than J's rounding error.
+def _no_progress(before, after, rounding=FLOAT64_ROUNDING):
+    """Tell whether J fell from ``before`` to ``after`` by no more than its rounding.
 
-    J is accumulated in float64 also for float32 data; a float32 fit whose line
-    searches only see noise keeps restarting until max_iter and then warns.
+    ``rounding`` is relative to max(|J|, 1). A non-finite J (inf − inf) is no progress.
     """
-    return before - after <= 4 * np.finfo(np.float64).eps * max(abs(after), 1.0)
+    return not before - after > rounding * max(abs(after), 1.0)
 
 
 def _levelled_off(loss_curve, tol):
