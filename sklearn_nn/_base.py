@@ -21,6 +21,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import CallbackSupport, fit_as_task, report_iterations
 from ._distributed import DaskLinearObjective, is_dask_collection, predict_blocks, prepare_fit
 from ._objectives import LinearObjective, class_totals, largest_magnitude, scan_rows
 from ._optimize import SECOND_ORDER, SOLVERS, minimize
@@ -70,7 +71,7 @@ def _encode_by_counting(y):
     return classes, code_of.astype(np.min_scalar_type(classes.size - 1))[y]
 
 
-class BaseClassifier(ClassifierMixin, BaseEstimator):
+class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
     """Shared skeleton of every classifier in this package. Not for direct use."""
 
     _parameter_constraints: dict = {
@@ -109,10 +110,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        # A failed or interrupted fit leaves the estimator exactly as it was.
+        # A failed or interrupted fit leaves the estimator exactly as it was (restored
+        # after the callbacks' teardown, which needs the fit's callback context).
         previous_state = self.__dict__.copy()
         try:
-            return self._fit(X, y, sample_weight)
+            return fit_as_task(self, self._fit, X, y, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous_state)
@@ -134,7 +136,9 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
-            callback=self._optimizer_callback(objective, monitor),
+            callback=report_iterations(
+                self, objective, classes, self._optimizer_callback(objective, monitor)
+            ),
             single_precision=objective.dtype == np.float32,
             smooth=objective.smooth,
             hessp=objective.hessp,
