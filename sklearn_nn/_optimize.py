@@ -7,12 +7,14 @@ turns the outcome into ``n_iter_``, ``loss_curve_`` and at most one
 
 The stopping rule is the same for every solver: stop at the first iterate whose
 gradient satisfies ‖∇J‖∞ ≤ tol. When a solver gives up before that (its line
-search fails), it is restarted from its last iterate until a whole restarted run
-cannot lower J beyond float64 rounding; a run that ends there above tol gets the
-ConvergenceWarning. A piecewise-smooth J (ReLU units, ``smooth=False``) has its
-minima on kinks, where no gradient is small: for it, ``NONSMOOTH_WINDOW``
-iterations that lowered J by less than tol · max(|J|, 1) (the rule of
-scikit-learn's MLP) also count as converged.
+search fails), it is restarted from its last iterate until a restarted run cannot
+lower J beyond rounding (one gradient step may then give it another chance). Iterates
+that leave J unchanged to rounding, with no new low of ‖∇J‖∞, are a stall: the fit
+ends. All runs, those without an iterate too, stay within max_iter. A fit that ends
+above tol gets a ConvergenceWarning that says why. A piecewise-smooth J (ReLU units,
+``smooth=False``) has its minima on kinks, where no gradient is small: for it,
+``NONSMOOTH_WINDOW`` iterations that lowered J by less than tol · max(|J|, 1) (the
+rule of scikit-learn's MLP) also count as converged.
 
 scipy's own rules differ per method (TNC scales the gradient by 1 + |x|, L-BFGS-B
 also stops on a relative change of J), and two fits of the same objective that stop
@@ -25,10 +27,13 @@ the linear models). Only scipy sees u; the rule, the callback, restarts and the
 result are in θ.
 """
 
+import os
+import sys
 import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.optimize import minimize as scipy_minimize
@@ -74,8 +79,7 @@ class _RunFinished(Exception):
 class _SubproblemFailed(Exception):
     """Raised from the Hessian product when an inner solver cannot end on its own.
 
-    ``at_floor`` when the gradient is too small for the inner solver, not the problem
-    too hard: more iterations would not help.
+    ``at_floor``: ∇J is too small for the inner solver; more iterations would not help.
     """
 
     def __init__(self, message, at_floor=False):
@@ -107,9 +111,8 @@ class _GuardedHessp:
         if self._count > self._limit:
             raise _SubproblemFailed(f"more than {self._limit} Hessian products at one point")
         if not np.all(np.isfinite(v)):
-            # trust-krylov's Lanczos process (trlib) normalises its vectors by norms
-            # that vanish when ∇J is tiny (|grad|inf ~ 1e-9 on well-conditioned
-            # problems): it then asks for the product along a NaN direction.
+            # trust-krylov's Lanczos process (trlib) divides by norms that vanish when ∇J
+            # is tiny (~1e-9, well-conditioned problems): a NaN direction follows.
             raise _SubproblemFailed(
                 "the subproblem solver broke down (it asked for the Hessian product along"
                 " a NaN direction; nothing overflowed): this gradient is below what it"
@@ -169,13 +172,8 @@ def _scipy_options(solver, n_params, max_iter):
     """
     if solver == "lbfgs":
         # ftol=0: no stop on a small relative change of J; gtol=0: ours decides.
-        return {
-            "maxiter": max_iter,
-            "gtol": 0.0,
-            "ftol": 0.0,
-            "maxls": 40,
-            "maxcor": _lbfgs_memory(n_params),
-        }
+        memory = _lbfgs_memory(n_params)
+        return {"maxiter": max_iter, "gtol": 0.0, "ftol": 0.0, "maxls": 40, "maxcor": memory}
     if solver == "newton-cg":
         # xtol would stop on a small average step; our gradient rule decides instead.
         return {"maxiter": max_iter, "xtol": np.finfo(np.float64).eps}
@@ -186,25 +184,16 @@ def _scipy_options(solver, n_params, max_iter):
         # searches; at scipy's loose c2=0.4, fits of one objective on different
         # layouts (dense vs CSR, weighted vs repeated rows) end ~1e-7 apart.
         return {"maxiter": max_iter, "gtol": 0.0, "norm": np.inf, "c2": 0.01}
-    # TNC has no iteration limit of its own: the callback enforces max_iter, and
-    # maxfun only guards against a runaway inner loop. Its own tests are disabled
-    # (tolerances 0, unit scaling). TNC forms Hessian-vector products from gradient
-    # differences; at its default step (√ε) rounding in the gradient becomes ~1e-8
-    # relative noise in every product, enough to send two fits of one objective
-    # (weighted vs repeated rows) along visibly different paths. accuracy=1e-2 takes
-    # a larger step: a slightly biased but smooth product, and reproducible fits.
-    # scipy's default maxCGit (n/2) gives 1 inner step on tiny problems (a gradient
-    # descent); up to n inner steps, capped at 50, keep it a Newton method.
-    return {
-        "maxfun": max(100, max_iter * 100),
-        "maxCGit": min(50, n_params),
-        "accuracy": 1e-2,
-        "ftol": 0.0,
-        "gtol": 0.0,
-        "xtol": 0.0,
-        "scale": np.ones(n_params),
-        "offset": np.zeros(n_params),
-    }
+    # TNC has no iteration limit of its own: the callback enforces max_iter; maxfun
+    # guards against a runaway inner loop. Its own tests are off (tolerances 0, unit
+    # scaling). Its Hessian products are gradient differences: at its default step
+    # (√ε) rounding makes them ~1e-8 noisy, enough to send two fits of one objective
+    # (weighted vs repeated rows) apart; accuracy=1e-2 takes a larger step, a slightly
+    # biased but smooth product. scipy's maxCGit (n/2) gives 1 inner step on tiny
+    # problems (gradient descent); up to n, capped at 50, keep it a Newton method.
+    options = dict.fromkeys(("ftol", "gtol", "xtol"), 0.0)
+    options.update(maxfun=max(100, max_iter * 100), maxCGit=min(50, n_params), accuracy=1e-2)
+    return options | {"scale": np.ones(n_params), "offset": np.zeros(n_params)}
 
 
 #: Bytes the L-BFGS curvature pairs may take before fewer than 30 are kept.
@@ -319,38 +308,19 @@ def minimize(
 
 
 class _Minimization:
-    """The state of one call of :func:`minimize`, and its steps.
+    """One call of :func:`minimize`: memo, best iterate, loss curve, messages; its steps."""
 
-    It holds the memo of evaluations, the best iterate so far (θ, J, ‖∇J‖∞), the
-    loss curve, the last message from scipy and why the runs ended.
-    """
-
-    def __init__(
-        self,
-        value_and_grad,
-        theta0,
-        *,
-        solver,
-        max_iter,
-        tol,
-        verbose,
-        callback,
-        single_precision,
-        smooth,
-        hessp,
-        coordinates,
-    ):
+    def __init__(self, value_and_grad, theta0, *, hessp, coordinates, **settings):
+        # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision, smooth.
+        vars(self).update(settings)
         self.objective = _CachedObjective(value_and_grad)
-        self.solver, self.method = solver, SOLVERS[solver]
-        self.max_iter, self.tol, self.smooth = max_iter, tol, smooth
-        self.verbose, self.callback = verbose, callback
-        self.single_precision = single_precision
+        self.method = SOLVERS[self.solver]
         # J's rounding, relative to max(|J|, 1): float64 sums, of float32 terms for
         # float32 data (resolved to ~1e-8 then).
-        self.rounding = 1e-8 if single_precision else FLOAT64_ROUNDING
+        self.rounding = 1e-8 if self.single_precision else FLOAT64_ROUNDING
         self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
         theta0 = np.array(theta0, dtype=np.float64)
-        self.hessp = _GuardedHessp(hessp, theta0.size) if solver in SECOND_ORDER else None
+        self.hessp = _GuardedHessp(hessp, theta0.size) if self.solver in SECOND_ORDER else None
         self.loss_curve = []
         self.message = ""
         self.stopped_by_callback = self.stalled = self.rescued = False
@@ -368,7 +338,7 @@ class _Minimization:
         # The stall watch: the smallest gradient so far, and how many iterates since
         # left J unchanged to rounding.
         self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
-        if verbose:
+        if self.verbose:
             norm = self.grad_norm
             print(f"{self.method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {norm:.3e}")
 
@@ -380,8 +350,8 @@ class _Minimization:
 
     def hessp_in_u(self, u, v):
         """The Hessian product in the solver's coordinates u: Tᵀ H T v."""
-        to_theta = self.coordinates.to_theta
-        return self.coordinates.gradient_in_u(self.hessp(to_theta(u), to_theta(v)))
+        theta, direction = self.coordinates.to_theta(u), self.coordinates.to_theta(v)
+        return self.coordinates.gradient_in_u(self.hessp(theta, direction))
 
     def per_iteration(self, u):
         """Book the accepted iterate u (in θ): the callback scipy calls."""
@@ -397,8 +367,7 @@ class _Minimization:
         theta = np.array(theta, dtype=np.float64)
         loss, grad = self.objective(theta)
         if not np.isfinite(loss):
-            # A solver accepted a step into overflow (a huge λ: J ~ 1e298 at the start):
-            # keep the last finite iterate; no restart can do better from there.
+            # A step into overflow (huge λ: J ~ 1e298 at the start): keep the last iterate.
             self.message = "the solver stepped to a point where J is not finite"
             raise _RunFinished
         moved = not np.array_equal(theta, self.theta)
@@ -426,11 +395,10 @@ class _Minimization:
     def _stalled_at(self, previous_loss):
         """Watch for a stall; True when STALL_WINDOW flat iterates followed the best ∇J.
 
-        An iterate is flat when it left J unchanged to J's rounding. Near an optimum at
-        a tight tol J may stop changing while ‖∇J‖∞ still reaches new lows: that is
-        progress, and each new low restarts the count. A line search that has run into
-        rounding does neither, and spends up to 40 evaluations an iteration finding so.
-        (Trust-region rejections leave θ in place and are not counted.)
+        An iterate is flat when it left J unchanged to J's rounding. At a tight tol J
+        may stop changing while ‖∇J‖∞ still reaches new lows, each restarting the count.
+        A line search that has run into rounding does neither, at up to 40 evaluations
+        an iteration. (Trust-region rejections leave θ in place: not counted.)
         """
         if self.grad_norm < self.best_grad_norm:
             self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
@@ -450,10 +418,9 @@ class _Minimization:
     def run(self, start):
         """Run the scipy solver once from ``start``; return whether a restart may follow.
 
-        It returns False when the run ended by our rule, by the user's callback, or in
-        a failed subproblem (from the same point it would fail the same way). Else it
-        keeps the run's final point if that has a lower J: a run that ended inside a
-        line search may hold a better one than its last iterate.
+        Not after our rule, the user's callback or a failed subproblem (from the same
+        point it fails again). A run that ended inside a line search may hold a better
+        final point than its last iterate: it is kept if its J is lower.
         """
         options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
         iterations_before = len(self.loss_curve)
@@ -491,16 +458,15 @@ class _Minimization:
         """Decide, after a run that gave up before our rule was met, whether to restart.
 
         When the solver's model of J (conjugate direction, curvature pairs, TNC's
-        preconditioner) has gone stale -- at a kink of a piecewise-smooth J, or on a
-        non-convex J from a poor start -- its line search fails while J still falls;
-        restarting from the last iterate is the standard remedy. A run that lowered J
-        by no more than rounding ends the restarts, unless :meth:`rescue` can step on.
+        preconditioner) has gone stale -- at a kink, or on a non-convex J from a poor
+        start -- its line search fails while J still falls: restarting from the last
+        iterate is the standard remedy. A run that lowered J by no more than rounding
+        ends the restarts, unless :meth:`rescue` steps on (once).
         """
         self.stalled = _no_progress(start_loss, self.loss)
         if self.stalled and self.rescued:
-            # The run after a rescue step made no progress either: from here only
-            # gradient steps move, each followed by an idle run (Newton-CG ends at
-            # once where pᵀHp ≤ 3ε, ~|grad|² times the curvature: its floor).
+            # The run after a rescue step made no progress either: only gradient steps
+            # would move, each followed by an idle run (Newton-CG where pᵀHp ≤ 3ε).
             self.message = (
                 f"the solver makes no progress from here ({self.message}), only plain "
                 f"gradient steps would, at |grad|inf = {self.grad_norm:.2e}: the tolerance "
@@ -520,16 +486,14 @@ class _Minimization:
     def rescue(self):
         """Take one gradient step after a stalled run; return whether the fit goes on.
 
-        A restarted solver found no decrease either, yet ∇J is not small: TNC's
-        finite-difference curvature, say, can keep proposing a step its line search
-        rejects (tanh networks from ~1.5 % of random starts). A plain gradient step
-        with backtracking decreases J wherever J is smooth; from its iterate the solver
-        gets another chance (the stall is cleared). At the kinks of a piecewise-smooth
-        J it would only buy tiny steps, each followed by a stalling restart (CG on the
-        ReLU spiral made 67 of them), so it is not tried there. False: the step's
-        iterate ended the fit (our rule, max_iter or the user's callback).
+        A restarted solver found no decrease, yet ∇J is not small: TNC's finite-
+        difference curvature can keep proposing a step its line search rejects (tanh
+        networks from ~1.5 % of random starts). A gradient step with backtracking
+        lowers a smooth J; from its iterate the solver gets another chance. (At the
+        kinks of a piecewise-smooth J it buys only tiny steps: not tried there.) False
+        when the step's iterate ended the fit (our rule, max_iter or the callback).
         """
-        stepped = _gradient_step(self.objective, self.theta)
+        stepped = self._gradient_step()
         if stepped is None:
             return True
         try:
@@ -541,6 +505,20 @@ class _Minimization:
             return False
         self.stalled, self.rescued = False, True
         return True
+
+    def _gradient_step(self, max_halvings=50):
+        """The first θ − t∇J, t = 1, 1/2, 1/4, ..., that lowers J by 1e-4·t·‖∇J‖² (Armijo).
+
+        None when none of them does (a kink, or rounding).
+        """
+        loss, grad = self.objective(self.theta)
+        decrease, step = 1e-4 * float(grad @ grad), 1.0
+        for _ in range(max_halvings):
+            candidate = self.theta - step * grad
+            if self.objective(candidate)[0] <= loss - step * decrease < loss:
+                return candidate
+            step /= 2
+        return None
 
     def verdict(self):
         """Return the outcome; warn once when a smooth J ended above tol.
@@ -560,17 +538,10 @@ class _Minimization:
                 + (f"; {self.message}" if self.message else "")
                 + f". {self._advice()}",
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=_outside_stacklevel(),
             )
-        return OptimizeOutcome(
-            x=self.theta,
-            loss=self.loss,
-            grad_norm=self.grad_norm,
-            n_iter=len(self.loss_curve),
-            loss_curve=self.loss_curve,
-            converged=converged,
-            message=self.message,
-        )
+        outcome = self.theta, self.loss, self.grad_norm, len(self.loss_curve), self.loss_curve
+        return OptimizeOutcome(*outcome, converged=converged, message=self.message)
 
     def _advice(self):
         """The remedies the ConvergenceWarning suggests."""
@@ -593,41 +564,13 @@ class _Minimization:
         return advice
 
 
-class _SameCoordinates:
-    """θ itself as the solver's coordinates (T = I)."""
-
-    @staticmethod
-    def to_theta(u):
-        return u
-
-    from_theta = gradient_in_u = to_theta
-
-
-_SAME_COORDINATES = _SameCoordinates()
-
-
-def _gradient_step(objective, theta, max_halvings=50):
-    """Take a gradient step with backtracking; return its iterate or None.
-
-    The step is θ − t∇J for the first t = 1, 1/2, 1/4, ... that lowers J by the
-    Armijo amount 1e-4·t·‖∇J‖²; None when none of them does (a kink, or rounding).
-    """
-    loss, grad = objective(theta)
-    decrease = 1e-4 * float(grad @ grad)
-    step = 1.0
-    for _ in range(max_halvings):
-        candidate = theta - step * grad
-        if objective(candidate)[0] <= loss - step * decrease < loss:
-            return candidate
-        step /= 2
-    return None
+#: θ itself as the solver's coordinates (T = I).
+_SAME_COORDINATES = SimpleNamespace(to_theta=lambda u: u)
+_SAME_COORDINATES.from_theta = _SAME_COORDINATES.gradient_in_u = _SAME_COORDINATES.to_theta
 
 
 def _no_progress(before, after, rounding=FLOAT64_ROUNDING):
-    """Tell whether J fell from ``before`` to ``after`` by no more than its rounding.
-
-    ``rounding`` is relative to max(|J|, 1). A non-finite J (inf − inf) is no progress.
-    """
+    """Whether J fell by no more than ``rounding`` · max(|J|, 1); inf − inf: no progress."""
     return not before - after > rounding * max(abs(after), 1.0)
 
 
@@ -637,6 +580,18 @@ def _levelled_off(loss_curve, tol):
         return False
     earlier, last = loss_curve[-1 - NONSMOOTH_WINDOW], loss_curve[-1]
     return earlier - last <= tol * max(abs(last), 1.0)
+
+
+def _outside_stacklevel():
+    """The stacklevel of the first caller outside this package and scikit-learn's callbacks."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and any(part in frame.f_code.co_filename for part in _INSIDE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+#: Paths of a fit's own frames: this package's, and scikit-learn's callback wrappers'.
+_INSIDE = (os.path.join(os.path.dirname(__file__), ""), os.path.join("sklearn", "callback", ""))
 
 
 def _inf_norm(vector):
