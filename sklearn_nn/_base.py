@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as checks
+from ._callbacks import CallbackSupport, fit_as_task, report_iterations
 from ._distributed import blockwise_on_dask, is_dask_collection, prepare_fit
 from ._docstring import fill_doc
 from ._objectives import LinearObjective, largest_magnitude, scan_rows
@@ -38,7 +39,7 @@ def _validate_finite(estimator, X):
         )
 
 
-class BaseClassifier(ClassifierMixin, BaseEstimator):
+class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
     """Shared skeleton of every classifier in this package. Not for direct use."""
 
     _parameter_constraints: dict = {
@@ -77,10 +78,11 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        # A failed or interrupted fit leaves the estimator exactly as it was.
+        # A failed or interrupted fit leaves the estimator exactly as it was (restored
+        # after the callbacks' teardown, which needs the fit's callback context).
         previous_state = self.__dict__.copy()
         try:
-            return self._fit(X, y, sample_weight)
+            return fit_as_task(self, self._fit, X, y, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous_state)
@@ -102,7 +104,9 @@ class BaseClassifier(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
-            callback=self._optimizer_callback(objective, monitor),
+            callback=report_iterations(
+                self, objective, classes, self._optimizer_callback(objective, monitor)
+            ),
             single_precision=objective.dtype == np.float32,
             smooth=objective.smooth,
             hessp=objective.hessp,

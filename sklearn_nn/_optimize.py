@@ -7,28 +7,30 @@ turns the outcome into ``n_iter_``, ``loss_curve_`` and at most one
 
 The stopping rule is the same for every solver: stop at the first iterate whose
 gradient satisfies ‖∇J‖∞ ≤ tol. When a solver gives up before that (its line
-search fails), it is restarted from its last iterate until a whole restarted run
-cannot lower J beyond float64 rounding; a run that ends there above tol gets the
-ConvergenceWarning. A piecewise-smooth J (ReLU units, ``smooth=False``) has its
-minima on kinks, where no gradient is small: for it, ``NONSMOOTH_WINDOW``
-iterations that lowered J by less than tol · max(|J|, 1) (the rule of
-scikit-learn's MLP) also count as converged.
+search fails), it is restarted from its last iterate until a restarted run cannot
+lower J beyond rounding (one gradient step may then give it another chance). Iterates
+that leave J unchanged to rounding, with no new low of ‖∇J‖∞, are a stall: the fit
+ends. All runs, those without an iterate too, stay within max_iter. A fit that ends
+above tol gets a ConvergenceWarning that says why. A piecewise-smooth J (ReLU units,
+``smooth=False``) has its minima on kinks, where no gradient is small: for it,
+``NONSMOOTH_WINDOW`` iterations that lowered J by less than tol · max(|J|, 1) (the
+rule of scikit-learn's MLP) also count as converged.
 
-scipy's own rules differ per method (TNC scales the gradient by 1 + |x|, L-BFGS-B
-also stops on a relative change of J), and two fits of the same objective that stop
-by different rules end at different points; scikit-learn's sample-weight
-equivalence checks see that. So scipy's tests are switched off, and ours is checked
-in the per-iteration callback.
+scipy's own rules differ per method, and fits of one objective stopped by different
+rules end at different points (scikit-learn's sample-weight checks see that), so
+scipy's tests are switched off and ours runs in the per-iteration callback.
 
-The solver may work in other coordinates u than θ (``coordinates``: the whitening of
-the linear models). Only scipy sees u; the rule, the callback, restarts and the
-result are in θ.
+The solver may work in coordinates u (``coordinates``: the linear models' whitening);
+only scipy sees u, everything else is in θ.
 """
 
+import os
+import sys
 import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.optimize import minimize as scipy_minimize
@@ -49,6 +51,11 @@ SOLVERS = {
 #: Solvers that multiply by the Hessian (the objective's ``hessp``).
 SECOND_ORDER = {"newton-cg", "trust-ncg", "trust-krylov"}
 NONSMOOTH_WINDOW = 10
+#: Iterates that moved θ but left J unchanged to rounding, since ‖∇J‖∞ last reached a
+#: new low, after which a fit on a smooth J has stalled.
+STALL_WINDOW = 3
+#: Rounding of a float64 sum J, relative to max(|J|, 1).
+FLOAT64_ROUNDING = 4 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -65,11 +72,18 @@ class OptimizeOutcome:
 
 
 class _RunFinished(Exception):
-    """Raised from the callback when the rule is met or max_iter is reached."""
+    """Raised from the callback when the rule is met, max_iter is reached or J stalls."""
 
 
 class _SubproblemFailed(Exception):
-    """Raised from the Hessian product when an inner solver cannot end on its own."""
+    """Raised from the Hessian product when an inner solver cannot end on its own.
+
+    ``at_floor``: ∇J is too small for the inner solver; more iterations would not help.
+    """
+
+    def __init__(self, message, at_floor=False):
+        super().__init__(message)
+        self.at_floor = at_floor
 
 
 class _GuardedHessp:
@@ -95,6 +109,15 @@ class _GuardedHessp:
         self._count += 1
         if self._count > self._limit:
             raise _SubproblemFailed(f"more than {self._limit} Hessian products at one point")
+        if not np.all(np.isfinite(v)):
+            # trust-krylov's Lanczos process (trlib) divides by norms that vanish when ∇J
+            # is tiny (~1e-9, well-conditioned problems): a NaN direction follows.
+            raise _SubproblemFailed(
+                "the subproblem solver broke down (it asked for the Hessian product along"
+                " a NaN direction; nothing overflowed): this gradient is below what it"
+                " resolves on this problem, its tolerance floor",
+                at_floor=True,
+            )
         instrumentation._record_hessian_product()
         product = self._hessp(theta, v)
         if not np.all(np.isfinite(product)):
@@ -150,13 +173,8 @@ def _scipy_options(solver, n_params, max_iter):
     """
     if solver == "lbfgs":
         # ftol=0: no stop on a small relative change of J; gtol=0: ours decides.
-        return {
-            "maxiter": max_iter,
-            "gtol": 0.0,
-            "ftol": 0.0,
-            "maxls": 40,
-            "maxcor": _lbfgs_memory(n_params),
-        }
+        memory = _lbfgs_memory(n_params)
+        return {"maxiter": max_iter, "gtol": 0.0, "ftol": 0.0, "maxls": 40, "maxcor": memory}
     if solver == "newton-cg":
         # xtol would stop on a small average step; our gradient rule decides instead.
         return {"maxiter": max_iter, "xtol": np.finfo(np.float64).eps}
@@ -167,25 +185,16 @@ def _scipy_options(solver, n_params, max_iter):
         # searches; at scipy's loose c2=0.4, fits of one objective on different
         # layouts (dense vs CSR, weighted vs repeated rows) end ~1e-7 apart.
         return {"maxiter": max_iter, "gtol": 0.0, "norm": np.inf, "c2": 0.01}
-    # TNC has no iteration limit of its own: the callback enforces max_iter, and
-    # maxfun only guards against a runaway inner loop. Its own tests are disabled
-    # (tolerances 0, unit scaling). TNC forms Hessian-vector products from gradient
-    # differences; at its default step (√ε) rounding in the gradient becomes ~1e-8
-    # relative noise in every product, enough to send two fits of one objective
-    # (weighted vs repeated rows) along visibly different paths. accuracy=1e-2 takes
-    # a larger step: a slightly biased but smooth product, and reproducible fits.
-    # scipy's default maxCGit (n/2) gives 1 inner step on tiny problems (a gradient
-    # descent); up to n inner steps, capped at 50, keep it a Newton method.
-    return {
-        "maxfun": max(100, max_iter * 100),
-        "maxCGit": min(50, n_params),
-        "accuracy": 1e-2,
-        "ftol": 0.0,
-        "gtol": 0.0,
-        "xtol": 0.0,
-        "scale": np.ones(n_params),
-        "offset": np.zeros(n_params),
-    }
+    # TNC has no iteration limit of its own: the callback enforces max_iter; maxfun
+    # guards against a runaway inner loop. Its own tests are off (tolerances 0, unit
+    # scaling). Its Hessian products are gradient differences: at its default step
+    # (√ε) rounding makes them ~1e-8 noisy, enough to send two fits of one objective
+    # (weighted vs repeated rows) apart; accuracy=1e-2 takes a larger step, a slightly
+    # biased but smooth product. scipy's maxCGit (n/2) gives 1 inner step on tiny
+    # problems (gradient descent); up to n, capped at 50, keep it a Newton method.
+    options = dict.fromkeys(("ftol", "gtol", "xtol"), 0.0)
+    options.update(maxfun=max(100, max_iter * 100), maxCGit=min(50, n_params), accuracy=1e-2)
+    return options | {"scale": np.ones(n_params), "offset": np.zeros(n_params)}
 
 
 #: Bytes the L-BFGS curvature pairs may take before fewer than 30 are kept.
@@ -221,14 +230,23 @@ def minimize(
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
+    The policy, one step each below: run the scipy solver (:meth:`_Minimization.run`)
+    until an iterate meets the stopping rule; when it gives up before, restart it from
+    its best iterate (:meth:`_Minimization.should_restart`), after a plain gradient
+    step when a restarted run stalled (:meth:`_Minimization.rescue`); finally turn the
+    outcome into an :class:`OptimizeOutcome` and at most one ConvergenceWarning
+    (:meth:`_Minimization.verdict`).
+
     Parameters
     ----------
     value_and_grad : callable
         ``value_and_grad(theta) -> (J, grad)`` on a float64 vector.
     theta0 : ndarray of shape (n_params,)
         Starting point; not modified.
-    solver : {"lbfgs", "tnc", "cg"}
-        Key of :data:`SOLVERS`.
+    solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"}
+        Key of :data:`SOLVERS`: L-BFGS-B, TNC, CG (Polak-Ribière), Newton-CG,
+        trust-ncg or trust-krylov. The last three are :data:`SECOND_ORDER` and need
+        ``hessp``.
     max_iter : int
         Maximum number of iterations (not evaluations).
     tol : float
@@ -255,192 +273,306 @@ def minimize(
     -------
     OptimizeOutcome
         Final point, loss, gradient norm, iterations and the loss curve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_nn._optimize import minimize
+    >>> def value_and_grad(theta):  # J = ½‖θ − 1‖²
+    ...     return 0.5 * float((theta - 1) @ (theta - 1)), theta - 1
+    >>> outcome = minimize(value_and_grad, np.zeros(3), solver="lbfgs", max_iter=50, tol=1e-8)
+    >>> outcome.converged, np.allclose(outcome.x, 1)
+    (True, True)
     """
-    objective = _CachedObjective(value_and_grad)
-    method = SOLVERS[solver]
-    theta0 = np.array(theta0, dtype=np.float64)
-    coordinates = _SAME_COORDINATES if coordinates is None else coordinates
-    if solver in SECOND_ORDER:
-        hessp = _GuardedHessp(hessp, theta0.size)
+    run = _Minimization(
+        value_and_grad,
+        theta0,
+        solver=solver,
+        max_iter=max_iter,
+        tol=tol,
+        verbose=verbose,
+        callback=callback,
+        single_precision=single_precision,
+        smooth=smooth,
+        hessp=hessp,
+        coordinates=coordinates,
+    )
+    start = run.theta if run.grad_norm > tol else None
+    while start is not None and run.budget_left():
+        start_loss = run.loss
+        if not run.run(start):
+            break
+        if not run.should_restart(start_loss):
+            break
+        start = run.theta
+    return run.verdict()
 
-    def objective_in_u(u):
-        loss, grad = objective(coordinates.to_theta(u))
-        return loss, coordinates.gradient_in_u(grad)
 
-    def hessp_in_u(u, v):
-        return coordinates.gradient_in_u(hessp(coordinates.to_theta(u), coordinates.to_theta(v)))
+class _Minimization:
+    """One call of :func:`minimize`: memo, best iterate, loss curve, messages; its steps."""
 
-    loss0, grad0 = objective(theta0)
-    state = {"theta": theta0, "loss": loss0, "grad_norm": _inf_norm(grad0)}
-    loss_curve = []
-    started = time.perf_counter()
-    if verbose:
-        print(f"{method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {state['grad_norm']:.3e}")
+    def __init__(self, value_and_grad, theta0, *, hessp, coordinates, **settings):
+        # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision, smooth.
+        vars(self).update(settings)
+        self.objective = _CachedObjective(value_and_grad)
+        self.method = SOLVERS[self.solver]
+        # J's rounding, relative to max(|J|, 1): float64 sums, of float32 terms for
+        # float32 data (resolved to ~1e-8 then).
+        self.rounding = 1e-8 if self.single_precision else FLOAT64_ROUNDING
+        self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
+        theta0 = np.array(theta0, dtype=np.float64)
+        self.hessp = _GuardedHessp(hessp, theta0.size) if self.solver in SECOND_ORDER else None
+        self.loss_curve = []
+        self.message = ""
+        self.stopped_by_callback = self.stalled = self.rescued = False
+        self.idle_runs = 0  # scipy runs that made no accepted iterate
+        self.started = time.perf_counter()
+        loss0, grad0 = self.objective(theta0)
+        if not np.isfinite(loss0):
+            raise ValueError(
+                f"J is not finite at the starting point (J = {loss0!r}): reg_lambda or the "
+                "sample/class weights are too extreme, or the features too large, for J to "
+                "be computed in float64. Use a smaller reg_lambda, weights of a moderate "
+                "range, or scaled features (e.g. StandardScaler)."
+            )
+        self.theta, self.loss, self.grad_norm = theta0, loss0, _inf_norm(grad0)
+        # The stall watch: the smallest gradient so far, and how many iterates since
+        # left J unchanged to rounding.
+        self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
+        if self.verbose:
+            norm = self.grad_norm
+            print(f"{self.method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {norm:.3e}")
 
-    def record(theta):
+    # ------------------------------------------------------------ the solver's view
+    def objective_in_u(self, u):
+        """J and its gradient in the solver's coordinates u."""
+        loss, grad = self.objective(self.coordinates.to_theta(u))
+        return loss, self.coordinates.gradient_in_u(grad)
+
+    def hessp_in_u(self, u, v):
+        """The Hessian product in the solver's coordinates u: Tᵀ H T v."""
+        theta, direction = self.coordinates.to_theta(u), self.coordinates.to_theta(v)
+        return self.coordinates.gradient_in_u(self.hessp(theta, direction))
+
+    def per_iteration(self, u):
+        """Book the accepted iterate u (in θ): the callback scipy calls."""
+        self.record(self.coordinates.to_theta(np.asarray(u, dtype=np.float64)))
+
+    # ------------------------------------------------------------------- the steps
+    def budget_left(self):
+        """Whether another scipy run fits in max_iter, counting runs with no iterate too."""
+        return len(self.loss_curve) + self.idle_runs < self.max_iter
+
+    def record(self, theta):
         """Book an accepted iterate θ; raise _RunFinished when the run should end."""
         theta = np.array(theta, dtype=np.float64)
-        loss, grad = objective(theta)
-        state.update(theta=theta, loss=loss, grad_norm=_inf_norm(grad))
-        loss_curve.append(loss)
-        iteration = len(loss_curve)
-        if verbose:
-            elapsed = time.perf_counter() - started
+        loss, grad = self.objective(theta)
+        if not np.isfinite(loss):
+            # A step into overflow (huge λ: J ~ 1e298 at the start): keep the last iterate.
+            self.message = "the solver stepped to a point where J is not finite"
+            raise _RunFinished
+        moved = not np.array_equal(theta, self.theta)
+        previous_loss = self.loss
+        self.theta, self.loss, self.grad_norm = theta, loss, _inf_norm(grad)
+        self.loss_curve.append(loss)
+        iteration = len(self.loss_curve)
+        if self.verbose:
+            elapsed = time.perf_counter() - self.started
             print(
-                f"{method}: iter {iteration:4d}  J = {loss:.10g}  "
-                f"|grad|inf = {state['grad_norm']:.3e}  {elapsed:8.3f} s"
+                f"{self.method}: iter {iteration:4d}  J = {loss:.10g}  "
+                f"|grad|inf = {self.grad_norm:.3e}  {elapsed:8.3f} s"
             )
-        if callback is not None:
-            callback(iteration, theta, loss)
+        if self.callback is not None:
+            self.callback(iteration, theta, loss)
         if (
-            state["grad_norm"] <= tol
-            or iteration >= max_iter
-            or (not smooth and _levelled_off(loss_curve, tol))
+            self.grad_norm <= self.tol
+            or iteration >= self.max_iter
+            or (not self.smooth and _levelled_off(self.loss_curve, self.tol))
         ):
             raise _RunFinished
+        if moved and self.smooth and self._stalled_at(previous_loss):
+            raise _RunFinished
 
-    def per_iteration(u):
-        record(coordinates.to_theta(np.asarray(u, dtype=np.float64)))
+    def _stalled_at(self, previous_loss):
+        """Watch for a stall; True when STALL_WINDOW flat iterates followed the best ∇J.
 
-    message = ""
-    stopped_by_callback = stalled = False
-    start = theta0 if state["grad_norm"] > tol else None
-    while start is not None:
-        start_loss = state["loss"]
+        An iterate is flat when it left J unchanged to J's rounding. At a tight tol J
+        may stop changing while ‖∇J‖∞ still reaches new lows, each restarting the count.
+        A line search that has run into rounding does neither, at up to 40 evaluations
+        an iteration. (Trust-region rejections leave θ in place: not counted.)
+        """
+        if self.grad_norm < self.best_grad_norm:
+            self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
+        elif _no_progress(previous_loss, self.loss, self.rounding):
+            self.flat_iterates += 1
+        if self.flat_iterates < STALL_WINDOW:
+            return False
+        self.stalled = True
+        steps = "trust-region steps" if self.solver.startswith("trust") else "line search"
+        self.message = (
+            f"the {steps} made no progress: J is unchanged to rounding over the last "
+            f"{STALL_WINDOW} iterations at |grad|inf = {self.grad_norm:.2e}; the tolerance "
+            "is below what this problem's rounding allows"
+        )
+        return True
+
+    def run(self, start):
+        """Run the scipy solver once from ``start``; return whether a restart may follow.
+
+        Not after our rule, the user's callback or a failed subproblem (from the same
+        point it fails again). A run that ended inside a line search may hold a better
+        final point than its last iterate: it is kept if its J is lower.
+        """
+        options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
+        iterations_before = len(self.loss_curve)
         try:
-            # After such a wild trial point scipy's own arithmetic may overflow too
-            # (Newton-CG scales a direction of tiny negative curvature by 1/curv).
-            # The iterates kept below all have a finite J.
+            # After a wild trial point (see _CachedObjective) scipy's own arithmetic
+            # may overflow too (Newton-CG scales a direction of tiny negative
+            # curvature by 1/curv). The iterates kept all have a finite J.
             with np.errstate(over="ignore", invalid="ignore"):
                 result = scipy_minimize(
-                    objective_in_u,
-                    coordinates.from_theta(start),
-                    method=method,
+                    self.objective_in_u,
+                    self.coordinates.from_theta(start),
+                    method=self.method,
                     jac=True,
-                    hessp=hessp_in_u if solver in SECOND_ORDER else None,
-                    callback=per_iteration,
-                    options=_scipy_options(solver, start.size, max_iter - len(loss_curve)),
+                    hessp=self.hessp_in_u if self.hessp is not None else None,
+                    callback=self.per_iteration,
+                    options=options,
                 )
         except _RunFinished:
-            break
+            return False
         except StopTraining:
-            stopped_by_callback = True
-            break
+            self.stopped_by_callback = True
+            return False
         except _SubproblemFailed as failure:
-            # From the same point the subproblem would fail the same way: no restart.
-            message = f"stopped, {failure}"
-            break
-        message = f"scipy says: {result.message}"
-        # A run that ended inside a line search may hold a better final x.
-        final_theta = coordinates.to_theta(result.x)
-        final_loss, final_grad = objective(final_theta)
-        if final_loss < state["loss"]:
-            state.update(theta=final_theta, loss=final_loss, grad_norm=_inf_norm(final_grad))
-        # The solver gave up before our rule was met. When its model of J (conjugate
-        # direction, curvature pairs, TNC's preconditioner) has gone stale -- at a
-        # kink of a piecewise-smooth J, or on a non-convex J from a poor start -- its
-        # line search fails while J still falls; restarting from the last iterate is
-        # the standard remedy. A segment that lowered J by no more than rounding ends it.
-        stalled = _no_progress(start_loss, state["loss"])
-        if smooth and stalled and state["grad_norm"] > tol and len(loss_curve) < max_iter:
-            # A restarted solver found no decrease either, yet ∇J is not small:
-            # TNC's finite-difference curvature, say, can keep proposing a step its
-            # line search rejects (tanh networks from ~1.5 % of random starts). A
-            # plain gradient step with backtracking decreases J wherever J is
-            # smooth; from its iterate the solver gets another chance. (At the kinks
-            # of a piecewise-smooth J it only buys tiny steps, each followed by a
-            # stalling restart: CG on the ReLU spiral made 67 of them.)
-            stepped = _gradient_step(objective, state["theta"])
-            if stepped is not None:
-                try:
-                    record(stepped)
-                except _RunFinished:
-                    break
-                except StopTraining:
-                    stopped_by_callback = True
-                    break
-                stalled = False
-        restart = (
-            not stalled
-            and not (not smooth and _levelled_off(loss_curve, tol))
-            and len(loss_curve) < max_iter
-        )
-        start = state["theta"] if restart else None
+            self.message, self.stalled = f"stopped, {failure}", failure.at_floor
+            return False
+        self.message = f"scipy says: {result.message}"
+        self.idle_runs += len(self.loss_curve) == iterations_before
+        final_theta = self.coordinates.to_theta(result.x)
+        final_loss, final_grad = self.objective(final_theta)
+        if final_loss < self.loss:
+            self.theta, self.loss, self.grad_norm = final_theta, final_loss, _inf_norm(final_grad)
+        return True
 
-    # Only a piecewise-smooth J may end above tol: at a kink no gradient is small.
-    # A stall is not enough there: a line search that finds no descent at a kink
-    # has not found a minimum (lbfgs may still lower J by 5-15 % from such a point).
-    converged = state["grad_norm"] <= tol or (not smooth and _levelled_off(loss_curve, tol))
-    if not converged and not stopped_by_callback:
+    def should_restart(self, start_loss):
+        """Decide, after a run that gave up before our rule was met, whether to restart.
+
+        When the solver's model of J (conjugate direction, curvature pairs, TNC's
+        preconditioner) has gone stale -- at a kink, or on a non-convex J from a poor
+        start -- its line search fails while J still falls: restarting from the last
+        iterate is the standard remedy. A run that lowered J by no more than rounding
+        ends the restarts, unless :meth:`rescue` steps on (once).
+        """
+        self.stalled = _no_progress(start_loss, self.loss)
+        if self.stalled and self.rescued:
+            # The run after a rescue step made no progress either: only gradient steps
+            # would move, each followed by an idle run (Newton-CG where pᵀHp ≤ 3ε).
+            self.message = (
+                f"the solver makes no progress from here ({self.message}), only plain "
+                f"gradient steps would, at |grad|inf = {self.grad_norm:.2e}: the tolerance "
+                "is below this solver's floor on this problem"
+            )
+            return False
+        self.rescued = False
+        if self.smooth and self.stalled and self.grad_norm > self.tol and self.budget_left():
+            if not self.rescue():
+                return False
+        return (
+            not self.stalled
+            and not (not self.smooth and _levelled_off(self.loss_curve, self.tol))
+            and self.budget_left()
+        )
+
+    def rescue(self):
+        """Take one gradient step after a stalled run; return whether the fit goes on.
+
+        A restarted solver found no decrease, yet ∇J is not small: TNC's finite-
+        difference curvature can keep proposing a step its line search rejects (tanh
+        networks from ~1.5 % of random starts). A gradient step with backtracking
+        lowers a smooth J; from its iterate the solver gets another chance. (At the
+        kinks of a piecewise-smooth J it buys only tiny steps: not tried there.) False
+        when the step's iterate ended the fit (our rule, max_iter or the callback).
+        """
+        stepped = self._gradient_step()
+        if stepped is None:
+            return True
+        try:
+            self.record(stepped)
+        except _RunFinished:
+            return False
+        except StopTraining:
+            self.stopped_by_callback = True
+            return False
+        self.stalled, self.rescued = False, True
+        return True
+
+    def _gradient_step(self, max_halvings=50):
+        """The first θ − t∇J, t = 1, 1/2, 1/4, ..., that lowers J by 1e-4·t·‖∇J‖² (Armijo).
+
+        None when none of them does (a kink, or rounding).
+        """
+        loss, grad = self.objective(self.theta)
+        decrease, step = 1e-4 * float(grad @ grad), 1.0
+        for _ in range(max_halvings):
+            candidate = self.theta - step * grad
+            if self.objective(candidate)[0] <= loss - step * decrease < loss:
+                return candidate
+            step /= 2
+        return None
+
+    def verdict(self):
+        """Return the outcome; warn once when a smooth J ended above tol.
+
+        Only a piecewise-smooth J may end above tol: at a kink no gradient is small. A
+        stall is not enough there: a line search that finds no descent at a kink has
+        not found a minimum (lbfgs may still lower J by 5-15 % from such a point).
+        """
+        converged = self.grad_norm <= self.tol or (
+            not self.smooth and _levelled_off(self.loss_curve, self.tol)
+        )
+        if not converged and not self.stopped_by_callback:
+            warnings.warn(
+                f"The {self.solver!r} solver did not converge in {len(self.loss_curve)} "
+                f"iterations (max_iter={self.max_iter}): |grad|inf = {self.grad_norm:.2e} "
+                f"> tol = {self.tol:g}"
+                + (f"; {self.message}" if self.message else "")
+                + f". {self._advice()}",
+                ConvergenceWarning,
+                stacklevel=_outside_stacklevel(),
+            )
+        outcome = self.theta, self.loss, self.grad_norm, len(self.loss_curve), self.loss_curve
+        return OptimizeOutcome(*outcome, converged=converged, message=self.message)
+
+    def _advice(self):
+        """The remedies the ConvergenceWarning suggests."""
         advice = (
-            "Increase max_iter, scale the features (e.g. StandardScaler), "
+            # More iterations do not help a stalled fit.
+            "Loosen tol, or scale the features (e.g. StandardScaler) or increase reg_lambda."
+            if self.stalled
+            else "Increase max_iter, scale the features (e.g. StandardScaler), "
             "increase reg_lambda, or loosen tol."
         )
-        if single_precision:
+        if self.single_precision:
             # Near a small gradient a step lowers J by about |grad|², below the ~1e-8
             # resolution of J in float32, so line searches give up before tol.
             advice += " X is float32: J is resolved to ~1e-8 only; fit float64 X or loosen tol."
-        if not smooth and solver != "lbfgs":
+        if not self.smooth and self.solver != "lbfgs":
             advice += (
                 " ReLU units make J piecewise smooth and the tnc/cg line searches stop at"
                 " its kinks; solver='lbfgs' copes with them."
             )
-        warnings.warn(
-            f"The {solver!r} solver did not converge in {len(loss_curve)} iterations "
-            f"(max_iter={max_iter}): |grad|inf = {state['grad_norm']:.2e} > tol = {tol:g}"
-            + (f"; {message}" if message else "")
-            + f". {advice}",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    return OptimizeOutcome(
-        x=state["theta"],
-        loss=state["loss"],
-        grad_norm=state["grad_norm"],
-        n_iter=len(loss_curve),
-        loss_curve=loss_curve,
-        converged=converged,
-        message=message,
-    )
+        return advice
 
 
-class _SameCoordinates:
-    """θ itself as the solver's coordinates (T = I)."""
-
-    @staticmethod
-    def to_theta(u):
-        return u
-
-    from_theta = gradient_in_u = to_theta
+#: θ itself as the solver's coordinates (T = I).
+_SAME_COORDINATES = SimpleNamespace(to_theta=lambda u: u)
+_SAME_COORDINATES.from_theta = _SAME_COORDINATES.gradient_in_u = _SAME_COORDINATES.to_theta
 
 
-_SAME_COORDINATES = _SameCoordinates()
-
-
-def _gradient_step(objective, theta, max_halvings=50):
-    """Take a gradient step with backtracking; return its iterate or None.
-
-    The step is θ − t∇J for the first t = 1, 1/2, 1/4, ... that lowers J by the
-    Armijo amount 1e-4·t·‖∇J‖²; None when none of them does (a kink, or rounding).
-    """
-    loss, grad = objective(theta)
-    decrease = 1e-4 * float(grad @ grad)
-    step = 1.0
-    for _ in range(max_halvings):
-        candidate = theta - step * grad
-        if objective(candidate)[0] <= loss - step * decrease < loss:
-            return candidate
-        step /= 2
-    return None
-
-
-def _no_progress(before, after):
-    """Tell whether a solver run lowered J by no more than J's rounding error.
-
-    J is accumulated in float64 also for float32 data; a float32 fit whose line
-    searches only see noise keeps restarting until max_iter and then warns.
-    """
-    return before - after <= 4 * np.finfo(np.float64).eps * max(abs(after), 1.0)
+def _no_progress(before, after, rounding=FLOAT64_ROUNDING):
+    """Whether J fell by no more than ``rounding`` · max(|J|, 1); inf − inf: no progress."""
+    return not before - after > rounding * max(abs(after), 1.0)
 
 
 def _levelled_off(loss_curve, tol):
@@ -449,6 +581,18 @@ def _levelled_off(loss_curve, tol):
         return False
     earlier, last = loss_curve[-1 - NONSMOOTH_WINDOW], loss_curve[-1]
     return earlier - last <= tol * max(abs(last), 1.0)
+
+
+def _outside_stacklevel():
+    """The stacklevel of the first caller outside this package and scikit-learn's callbacks."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and any(part in frame.f_code.co_filename for part in _INSIDE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+#: Paths of a fit's own frames: this package's, and scikit-learn's callback wrappers'.
+_INSIDE = (os.path.join(os.path.dirname(__file__), ""), os.path.join("sklearn", "callback", ""))
 
 
 def _inf_norm(vector):
