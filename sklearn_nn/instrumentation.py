@@ -245,6 +245,7 @@ class PassCounter:
     See Also
     --------
     count_passes : The context manager that yields it.
+    objective : The objective whose evaluations a fit makes.
 
     Examples
     --------
@@ -291,11 +292,10 @@ def count_passes():
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
     >>> from sklearn_nn import RegLogisticClassifier
     >>> from sklearn_nn.instrumentation import count_passes
-    >>> rng = np.random.RandomState(0)
-    >>> X, y = rng.normal(size=(50, 3)), rng.randint(2, size=50)
+    >>> X, y = make_classification(n_samples=50, n_features=3, n_redundant=0, random_state=0)
     >>> with count_passes() as counted:
     ...     clf = RegLogisticClassifier(solver="newton-cg").fit(X, y)
     >>> counted.evaluations > clf.n_iter_ and counted.hessian_products > 0
