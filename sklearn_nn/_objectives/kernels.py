@@ -43,12 +43,6 @@ def row_sums(A):
     return A @ np.ones(A.shape[1], dtype=A.dtype)
 
 
-#: Ones for the column sums of up to 65 536 rows, made once (512 kB): making them
-#: for every row block would cost more than the product itself.
-_ONES = np.ones(2**16)
-_ONES.flags.writeable = False
-
-
 def column_sums(A):
     """Return Σ_i A_i in float64.
 
@@ -58,9 +52,7 @@ def column_sums(A):
     """
     if A.dtype != np.float64:
         return A.sum(axis=0, dtype=np.float64)
-    n_rows = A.shape[0]
-    ones = _ONES[:n_rows] if n_rows <= _ONES.size else np.ones(n_rows)
-    return ones @ A
+    return np.ones(A.shape[0]) @ A
 
 
 def row_blocks(X):
@@ -105,19 +97,11 @@ def products_with_rows(X, delta):
 def affine_forward(X, W, b):
     """Return ``X W + b`` in X's dtype, laid out output by output.
 
-    ``W`` and ``b`` are in X's dtype. Dense X is multiplied row block by row block
-    into one output (on a tall X and a few dozen columns OpenBLAS runs that faster
-    than one call); the layout is :func:`products_by_output`'s.
+    ``W`` and ``b`` are in X's dtype; the layout is :func:`products_by_output`'s.
     """
-    if sparse.issparse(X):
-        out = products_by_output(X, W)
-        out += b
-        return out
-    out = np.empty((W.shape[1], X.shape[0]), dtype=X.dtype)
-    for block in row_blocks(X):
-        np.matmul(W.T, X[block].T, out=out[:, block])
-        out[:, block] += b[:, None]
-    return out.T
+    out = products_by_output(X, W)
+    out += b
+    return out
 
 
 def affine_backward(X, delta_of):
