@@ -100,7 +100,6 @@ def _exp_minus_abs(Z):
     return np.exp(e, out=e)
 
 
-
 def _softmax_and_log_norm(Z):
     """Row-wise softmax P and log Σ_k exp(z_k), from one exponential of Z − max(z)."""
     shift = Z.max(axis=1)
