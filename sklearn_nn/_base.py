@@ -22,7 +22,8 @@ from ._callbacks import CallbackSupport, fit_as_task, report_iterations
 from ._distributed import blockwise_on_dask, is_dask_collection, prepare_fit
 from ._docstring import fill_doc
 from ._objectives import LinearObjective, largest_magnitude, scan_rows
-from ._optimize import SECOND_ORDER, SOLVERS, minimize
+from ._optimize import SECOND_ORDER, SOLVERS
+from ._path import minimize_objective
 
 
 def _validate_finite(estimator, X):
@@ -97,8 +98,8 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
         if theta0 is None:
             theta0 = self._initial_params(objective)
 
-        outcome = minimize(
-            objective.value_and_grad,
+        outcome = minimize_objective(
+            objective,
             theta0,
             solver=self.solver,
             max_iter=self.max_iter,
@@ -107,10 +108,6 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
             callback=report_iterations(
                 self, objective, classes, self._optimizer_callback(objective, monitor)
             ),
-            single_precision=objective.dtype == np.float32,
-            smooth=objective.smooth,
-            hessp=objective.hessp,
-            coordinates=objective.whitening(),
         )
         theta, loss = outcome.x, outcome.loss
         if monitor is not None and monitor.best_theta is not None:
@@ -198,7 +195,12 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
 
     def _check_problem(self, shape, n_classes, weighting):
         """Refuse a problem whose training would overflow: here, an extreme penalty."""
-        checks.check_penalty(self.reg_lambda, weighting, self._penalty_limit)
+        for reg_lambda in self._penalties():
+            checks.check_penalty(reg_lambda, weighting, self._penalty_limit)
+
+    def _penalties(self):
+        """The penalties λ a fit will use."""
+        return [self.reg_lambda]
 
     def _store_loss(self, objective, theta, loss, loss_curve):
         """Keep ``loss_`` (J at the stored θ) and ``loss_curve_`` (J after every iteration)."""
@@ -278,12 +280,18 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
         # is their correctly rounded value, not an error.
         with np.errstate(over="ignore"):
             if self._head == "softmax":
-                return log_softmax(Z, axis=1)
-            if Z.shape[1] == 1:
-                return np.hstack([log_expit(-Z), log_expit(Z)])
-            # One-vs-rest: the K sigmoid probabilities, normalised to sum to one.
-            log_p = log_expit(Z)
-            return log_p - logsumexp(log_p, axis=1, keepdims=True)
+                log_p = log_softmax(Z, axis=1)
+            elif Z.shape[1] == 1:
+                log_p = np.hstack([log_expit(-Z), log_expit(Z)])
+            else:
+                # One-vs-rest: the K sigmoid probabilities, normalised to sum to one.
+                log_p = log_expit(Z)
+                log_p -= logsumexp(log_p, axis=1, keepdims=True)
+        if log_p.dtype == np.float32:
+            # A float32 probability within 3e-8 of 1 is 1: its logarithm is then 0,
+            # as predict_proba's would be (1 − p lives on in the other classes').
+            log_p[np.exp(log_p) == 1] = 0
+        return log_p
 
     @blockwise_on_dask
     @fill_doc
@@ -361,9 +369,12 @@ class LinearClassifier(BaseClassifier):
         return objective.theta(self.coef_.T, self.intercept_)
 
     def _store_params(self, objective, theta):
-        W, b = objective.model_params(theta)
+        self._store_coefficients(*objective.model_params(theta))
+
+    def _store_coefficients(self, W, b):
+        """Keep the weights W (n_features, n_outputs) and intercepts b as fitted."""
         self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = b
+        self.intercept_ = np.array(b, dtype=np.float64)
 
     def _logits(self, X):
         Z = X @ self.coef_.T.astype(X.dtype, copy=False)

@@ -88,6 +88,44 @@ FRAGMENTS["linear_fitted"] = "\n".join(
     ]
 )
 
+FRAGMENTS["cv_options"] = """\
+reg_lambdas : int or array-like of shape (n_lambdas,), default=10
+    The penalties λ ≥ 0 tried. An int n: n values log-spaced from 10⁻⁴ to 10² times
+    λ_ref = S · a · (mean feature variance), S the total sample weight and a the
+    output's curvature per logit at the start (¼ for sigmoid units, 1/K for softmax):
+    from a penalty that barely acts to one that dominates the data.
+cv : int, cross-validation generator or iterable, default=5
+    An int: that many stratified folds (:class:`~sklearn.model_selection.StratifiedKFold`,
+    without shuffling, as :class:`~sklearn.model_selection.GridSearchCV`); or any
+    scikit-learn splitter or iterable of (train, test) index pairs. Every training
+    part must hold every class.
+scoring : str, callable or None, default=None
+    Held-out score to maximise: None means accuracy (the estimator's ``score``);
+    any scikit-learn scorer name or ``scorer(estimator, X, y)``.
+refit : bool, default=True
+    Refit on all rows at the chosen λ, starting from the folds' mean solution there.
+n_jobs : int, default=None
+    Folds solved in parallel by joblib (so a joblib Dask backend spreads them over a
+    cluster); None means 1."""
+FRAGMENTS["cv_fitted"] = """\
+reg_lambdas_ : ndarray of shape (n_lambdas,)
+    The penalties tried, in the order of ``cv_results_``.
+reg_lambda_ : float
+    The chosen penalty, ``reg_lambdas_[best_index_]``.
+best_index_ : int
+    Index of the chosen λ in ``cv_results_``: the best mean held-out score, the first
+    in ``reg_lambdas_`` among ties (as :class:`~sklearn.model_selection.GridSearchCV`).
+best_score_ : float
+    Its mean held-out score.
+cv_results_ : dict of ndarray
+    :class:`~sklearn.model_selection.GridSearchCV`'s layout: ``params``,
+    ``param_reg_lambda``, ``split{k}_test_score``, ``mean_test_score``,
+    ``std_test_score``, ``rank_test_score``, ``mean_fit_time``, ``std_fit_time``,
+    ``mean_score_time``, ``std_score_time``. A fit time is the fold's share of the
+    time of its λ's solve.
+n_splits_ : int
+    Number of folds."""
+
 _PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
 
 

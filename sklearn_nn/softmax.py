@@ -56,8 +56,8 @@ class SoftmaxClassifier(LinearClassifier):
 
     _head = "softmax"
 
-    def _store_params(self, objective, theta):
-        super()._store_params(objective, theta)
+    def _store_coefficients(self, W, b):
+        super()._store_coefficients(W, b)
         # Adding one vector to every class's weights, or one constant to every
         # intercept, shifts all logits of a sample alike and so changes no
         # probability: solvers may drift along both (TNC did, by 0.1 on iris). The

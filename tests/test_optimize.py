@@ -6,7 +6,7 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_nn._base
+import sklearn_nn._path
 import sklearn_nn._optimize as optimize
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier
 from sklearn_nn._optimize import SOLVERS, minimize
@@ -28,7 +28,7 @@ def count_scipy_runs(monkeypatch):
 def count_evaluations(monkeypatch):
     """Count the evaluations of J that the estimators' fits ask ``minimize`` for."""
     evaluations = []
-    real = sklearn_nn._base.minimize
+    real = sklearn_nn._path.minimize
 
     def counting_minimize(value_and_grad, theta0, **kwargs):
         def counted(theta):
@@ -37,7 +37,7 @@ def count_evaluations(monkeypatch):
 
         return real(counted, theta0, **kwargs)
 
-    monkeypatch.setattr(sklearn_nn._base, "minimize", counting_minimize)
+    monkeypatch.setattr(sklearn_nn._path, "minimize", counting_minimize)
     return evaluations
 
 

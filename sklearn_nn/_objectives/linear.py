@@ -6,7 +6,7 @@ from .._docstring import fill_doc
 from .centring import Centring
 from .heads import HEADS
 from .kernels import affine_forward, column_sums, products_by_output, row_blocks, rows_of
-from .rows import AtTheta, make_rows
+from .rows import AtTheta, InMemoryRows, make_rows
 from .whitening import Whitening, covariance_terms, whitening_step
 
 __all__ = ["LinearObjective"]
@@ -17,56 +17,84 @@ def _targets_by_output(Y, dtype):
     return np.asfortranarray(Y)
 
 
-def _data_terms(chunk, W, b, head, keep_curvature):
+def _block(chunk, block, groups):
+    """A row block's X, its targets and its weights, as the head sees them.
+
+    With G fits on the same rows (``groups`` > 1) the head sees each sample once
+    per fit, one "row" per (fit, sample) of the block, fit by fit: the targets and
+    weights of those rows are laid out so by the objective, block by block.
+    """
+    X_block = rows_of(chunk.X, block)
+    if groups == 1:
+        return X_block, chunk.Y[block], chunk.sample_weight[block]
+    rows = slice(block.start * groups, block.stop * groups)
+    return X_block, chunk.Y[rows], chunk.sample_weight[rows]
+
+
+def _logits(X_block, W, b, groups):
+    """Z = X W + b of a row block in the head's layout: one row per (fit, sample).
+
+    W's columns are output by output, fit by fit within an output (column j·G + g
+    is output j of fit g), so the logits laid out output by output
+    (:func:`products_by_output`) are already, without a copy, the head's rows of k
+    outputs, fit by fit: column j of Z holds output j of every (fit, sample).
+    """
+    Z = products_by_output(X_block, W)
+    Z += b
+    return Z.reshape(-1, W.shape[1] // groups, order="F")
+
+
+def _backward(X_block, G, n_columns):
+    """Xᵀ G and Σ G of a row block, G back in the layout of W's columns."""
+    G = G.reshape(-1, n_columns, order="F")
+    return X_block.T @ G, column_sums(G)
+
+
+def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
     """Σ s ℓ, Xᵀ G and Σ G on a chunk at the model's (W, b), block by block.
 
     G = ∂(Σ s ℓ)/∂Z. Each row block's logits, head and backward product run while
     the block is in cache. With ``keep_curvature`` the head's curvature of every
     block is returned as the chunk's state, for Hessian products at the same θ.
     """
-    X, Y, s = chunk.X, chunk.Y, chunk.sample_weight
     loss, grad_W, grad_b = 0.0, np.zeros(W.shape), np.zeros(W.shape[1])
     curvatures = []
-    for block in row_blocks(X):
-        X_block = rows_of(X, block)
-        Z = products_by_output(X_block, W)
-        Z += b
+    for block in row_blocks(chunk.X):
+        X_block, Y, s = _block(chunk, block, groups)
+        Z = _logits(X_block, W, b, groups)
         if keep_curvature:
-            curvatures.append(head.curvature(Z, s[block]))
-        block_loss, G = head.loss_and_grad(Z, Y[block], s[block])
+            curvatures.append(head.curvature(Z, s))
+        block_loss, G = head.loss_and_grad(Z, Y, s)
         loss += block_loss
-        grad_W += X_block.T @ G
-        grad_b += column_sums(G)
+        block_W, block_b = _backward(X_block, G, W.shape[1])
+        grad_W += block_W
+        grad_b += block_b
     sums = (loss, grad_W, grad_b)
     return (sums, curvatures) if keep_curvature else sums
 
 
-def _curvatures(chunk, W, b, head):
+def _curvatures(chunk, W, b, head, groups=1):
     """The head's curvature at the logits X W + b, one map ``dZ ↦ C dZ`` per row block."""
-    X, s = chunk.X, chunk.sample_weight
     curvatures = []
-    for block in row_blocks(X):
-        Z = products_by_output(rows_of(X, block), W)
-        Z += b
-        curvatures.append(head.curvature(Z, s[block]))
+    for block in row_blocks(chunk.X):
+        X_block, _, s = _block(chunk, block, groups)
+        curvatures.append(head.curvature(_logits(X_block, W, b, groups), s))
     return curvatures
 
 
-def _hessp_terms(chunk, curvatures, V, v_b):
+def _hessp_terms(chunk, curvatures, V, v_b, groups=1):
     """Xᵀ U and Σ U with U = C (X V + v_b), row block by row block.
 
     Each block of X meets V and then U while it is in cache: a product reads X from
     memory once, like an evaluation.
     """
-    X = chunk.X
     grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
-    for block, curvature in zip(row_blocks(X), curvatures, strict=True):
-        X_block = rows_of(X, block)
-        U = products_by_output(X_block, V)
-        U += v_b
-        U = curvature(U)
-        grad_W += X_block.T @ U
-        grad_b += column_sums(U)
+    for block, curvature in zip(row_blocks(chunk.X), curvatures, strict=True):
+        X_block = rows_of(chunk.X, block)
+        U = curvature(_logits(X_block, V, v_b, groups))
+        block_W, block_b = _backward(X_block, U, V.shape[1])
+        grad_W += block_W
+        grad_b += block_b
     return grad_W, grad_b
 
 
@@ -110,6 +138,17 @@ class LinearObjective:
         for the classes whose indicator rows Y holds: one-hot, or with one column the
         second of two. They give μ without a pass over X, and J and ∇J at W = 0
         (every fit's start) without any.
+
+    Notes
+    -----
+    ``sample_weight`` of shape (n, G) makes this the objective of G fits on the same
+    rows at once (the folds of a cross-validation: fit g weighs its held-out rows by
+    zero), θ their parameters side by side: W has k·G columns, fit g's are
+    ``W[:, g::G]``, and J = Σ_g J_g with each J_g normalised by its own
+    weight sum S_g. The fits share each product with X (one BLAS call, no copy of
+    any fold's rows); ∇J's block g is ∇J_g, so ‖∇J‖∞ ≤ tol holds for every fit.
+    Their intercepts are centred at the mean of the fits' means, and their whitening
+    is that of all rows: both are only changes of variables.
     """
 
     smooth = True
@@ -117,19 +156,52 @@ class LinearObjective:
     def __init__(
         self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False, class_sums=None
     ):
-        self.rows = make_rows(X, Y, sample_weight, _targets_by_output)
-        self.weight_sum = self.rows.weight_sum
-        self.reg_lambda = self.rows.scaled_lambda(reg_lambda)
+        self.groups = 1 if np.ndim(sample_weight) == 1 else sample_weight.shape[1]
+        if self.groups == 1:
+            self.rows = make_rows(X, Y, sample_weight, _targets_by_output)
+            self.weight_sum = self.rows.weight_sum
+            mean = self.rows.weighted_mean() if class_sums is None else class_sums.mean
+        else:
+            self.rows, mean = self._rows_of_fits(X, Y, sample_weight)
+            self.weight_sum = float(np.ldexp(1.0, -self.rows.weight_exponent))
+            class_sums = None
         self.head = HEADS[head]
-        mean = self.rows.weighted_mean() if class_sums is None else class_sums.mean
         self.centring = Centring(mean)
         self._class_sums = class_sums
         self._class_targets = _class_targets(class_sums, Y.shape[1], keep_curvature)
         self.dtype = X.dtype
         self.n_features = X.shape[1]
-        self.n_outputs = Y.shape[1]
+        self.n_outputs = Y.shape[1] * self.groups
         self.keep_curvature = keep_curvature
         self._curvature = AtTheta()
+        self._covariance = None
+        self.set_penalty(reg_lambda)
+
+    def _rows_of_fits(self, X, Y, sample_weight):
+        """The rows of G fits, in the head's layout (:func:`_block`), and their mean row.
+
+        Every fit's weights sum to one (times the rows' power of two), so that the
+        head's one total is Σ_g (Σ_i s_ig ℓ_ig) / S_g; λ becomes λ / S_g per fit.
+        """
+        self._fit_weight_sums = sample_weight.sum(axis=0, dtype=np.float64)
+        weights = sample_weight / self._fit_weight_sums
+        blocks = row_blocks(X)
+        targets = np.concatenate([np.tile(Y[block], (self.groups, 1)) for block in blocks])
+        fit_weights = np.concatenate([weights[block].T.ravel() for block in blocks])
+        rows = InMemoryRows(X, np.asfortranarray(targets), fit_weights)
+        # Each row weighs as much as in all fits together: the covariance's and the
+        # centring's weights.
+        self._row_weights = weights.sum(axis=1).astype(X.dtype)
+        mean = np.ravel(X.T @ self._row_weights) / float(np.sum(weights))
+        return rows, mean
+
+    def set_penalty(self, reg_lambda):
+        """Set λ, the L2 penalty on W (kept in the weights' scale: J is unchanged)."""
+        if self.groups == 1:
+            self.reg_lambda = self.rows.scaled_lambda(reg_lambda)
+        else:
+            per_fit = self.rows.scaled_lambda(1.0) * (reg_lambda / self._fit_weight_sums)
+            self.reg_lambda = np.tile(per_fit, self.n_outputs // self.groups)
 
     @property
     def n_params(self):
@@ -170,17 +242,22 @@ class LinearObjective:
         if self._class_targets is not None and not W.any():
             return self._value_and_grad_at_zero_weights(W, c)
         W_x, b_x = self._in_dtype(W, self.centring.intercepts(W, c))
-        args = (_data_terms, W_x, b_x, self.head, self.keep_curvature)
+        args = (_data_terms, W_x, b_x, self.head, self.keep_curvature, self.groups)
         if self.keep_curvature:
             self._curvature.clear()  # freed before the new one is built
             (loss, grad_W, grad_b), curvature = self.rows.reduce(*args, keep=True)
             self._curvature.set(theta, curvature)
         else:
             loss, grad_W, grad_b = self.rows.reduce(*args)
-        penalty = 0.5 * self.reg_lambda * float(W.ravel() @ W.ravel())
-        return (float(loss) + penalty) / self.weight_sum, self._in_centred_coordinates(
+        return (float(loss) + self._penalty(W)) / self.weight_sum, self._in_centred_coordinates(
             W, grad_W, grad_b
         )
+
+    def _penalty(self, W):
+        """λ/2 ‖W‖², or Σ_g λ_g/2 ‖W_g‖² for several fits."""
+        if self.groups == 1:
+            return 0.5 * self.reg_lambda * float(W.ravel() @ W.ravel())
+        return 0.5 * float(self.reg_lambda @ np.einsum("ij,ij->j", W, W))
 
     def _value_and_grad_at_zero_weights(self, W, c):
         """J and ∇J at W = 0 from the class sums, without reading X.
@@ -209,6 +286,7 @@ class LinearObjective:
         grad_W, grad_b = self.rows.reduce(
             _hessp_terms,
             *self._in_dtype(V_W, self.centring.intercepts(V_W, v_c)),
+            self.groups,
             kept=self._curvature_at(theta),
         )
         return self._in_centred_coordinates(V_W, grad_W, grad_b)
@@ -224,7 +302,7 @@ class LinearObjective:
         if curvature is None:
             self._curvature.clear()  # freed before the new one is built
             W, b = self._in_dtype(*self.model_params(theta))
-            curvature = self.rows.keep(_curvatures, W, b, self.head)
+            curvature = self.rows.keep(_curvatures, W, b, self.head, self.groups)
             self._curvature.set(theta, curvature)
         return curvature
 
@@ -252,11 +330,18 @@ class LinearObjective:
         step = whitening_step(n, d, self.n_outputs)
         if step is None:
             return None
-        terms, weight_sum = self.rows.reduce(_covariance_terms, self.centring.mean, step)
+        if self._covariance is None:  # λ may change (a path), the data does not
+            if self.groups == 1:
+                terms, weight_sum = self.rows.reduce(_covariance_terms, self.centring.mean, step)
+            else:
+                terms, weight_sum = covariance_terms(
+                    self.rows.X, self._row_weights, self.centring.mean, step
+                )
+            self._covariance = terms / float(weight_sum)
         return Whitening.from_covariance(
-            terms / float(weight_sum),
-            self.head.curvature_at_zero(self.n_outputs),
-            self.reg_lambda / self.weight_sum,
+            self._covariance,
+            self.head.curvature_at_zero(self.n_outputs // self.groups),
+            np.mean(self.reg_lambda) / self.weight_sum,
             self.n_outputs,
         )
 

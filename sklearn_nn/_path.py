@@ -1,0 +1,303 @@
+"""Fits along a path of penalties λ, each solve warm-started from the one before.
+
+The solutions of a model at nearby λ are close, so a path from the largest λ (the
+most regularised, easiest fit) down to the smallest starts every solve near its
+answer. For the linear models one objective serves the whole path (the data are
+validated and scanned once, only λ changes), and it may hold several fits on the
+same rows at once, the folds of a cross-validation, sharing each product with X.
+"""
+
+import copy
+import time
+import warnings
+from numbers import Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
+
+from ._optimize import minimize
+
+__all__ = [
+    "check_reg_lambdas",
+    "minimize_objective",
+    "recording_convergence",
+    "refits_along",
+    "regularization_path",
+    "solve_path",
+]
+
+
+def minimize_objective(objective, theta0, *, solver, max_iter, tol, verbose=0, callback=None):
+    """Minimise an objective of :mod:`~sklearn_nn._objectives` from θ0 (one fit).
+
+    Returns
+    -------
+    OptimizeOutcome
+        See :func:`~sklearn_nn._optimize.minimize`.
+    """
+    return minimize(
+        objective.value_and_grad,
+        theta0,
+        solver=solver,
+        max_iter=max_iter,
+        tol=tol,
+        verbose=verbose,
+        callback=callback,
+        single_precision=objective.dtype == np.float32,
+        smooth=objective.smooth,
+        hessp=objective.hessp,
+        coordinates=objective.whitening(),
+    )
+
+
+def solve_path(objective, reg_lambdas, theta0, **settings):
+    """Minimise a linear objective at each λ in turn, each solve from the last solution.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The problem; its penalty is set to each λ in turn.
+    reg_lambdas : sequence of float
+        The penalties, in the order solved (largest first, for a path).
+    theta0 : ndarray
+        Start of the first solve.
+    **settings
+        ``solver``, ``max_iter``, ``tol`` and ``verbose``, as for
+        :func:`minimize_objective`.
+
+    Returns
+    -------
+    outcomes : list of OptimizeOutcome
+        One per λ, in the order of ``reg_lambdas``.
+    seconds : list of float
+        The time each solve took.
+    warnings : list of str or None
+        The ConvergenceWarning of each solve (not emitted), or None.
+    """
+    outcomes, seconds, messages, theta = [], [], [], theta0
+    for reg_lambda in reg_lambdas:
+        start = time.perf_counter()
+        objective.set_penalty(reg_lambda)
+        outcome, message = recording_convergence(minimize_objective, objective, theta, **settings)
+        seconds.append(time.perf_counter() - start)
+        outcomes.append(outcome)
+        messages.append(message)
+        theta = outcome.x
+    return outcomes, seconds, messages
+
+
+def recording_convergence(fit, *args, **kwargs):
+    """Run ``fit(*args, **kwargs)``; return its result and its ConvergenceWarning's text.
+
+    The ConvergenceWarning (None if there was none) is returned instead of emitted:
+    a search decides which of its fits' warnings concern the user. Other warnings
+    pass through.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        result = fit(*args, **kwargs)
+    message = None
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            message = str(warning.message)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return result, message
+
+
+def check_reg_lambdas(reg_lambdas):
+    """Return the penalties of a path as a 1-D float64 array, or raise a ValueError.
+
+    Examples
+    --------
+    >>> check_reg_lambdas([10, 1, 0.1])
+    array([10. ,  1. ,  0.1])
+    >>> check_reg_lambdas([1.0, -1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: reg_lambdas must be non-negative; got -1 at position 1.
+    """
+    if isinstance(reg_lambdas, Real):
+        raise TypeError(
+            f"reg_lambdas must be a sequence of penalties, got the number {reg_lambdas!r}."
+        )
+    try:
+        values = np.asarray(reg_lambdas, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"reg_lambdas must be a sequence of numbers: {error}") from error
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"reg_lambdas must be a non-empty 1-D sequence, got shape {values.shape}."
+        )
+    if not np.all(np.isfinite(values)):
+        position = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ValueError(
+            f"reg_lambdas must be finite; got {values[position]} at position {position}."
+        )
+    if np.any(values < 0):
+        position = int(np.flatnonzero(values < 0)[0])
+        raise ValueError(
+            f"reg_lambdas must be non-negative; got {values[position]:g} at position {position}."
+        )
+    return values
+
+
+def regularization_path(estimator, X, y, reg_lambdas, *, sample_weight=None):
+    """Fit a model at every penalty λ, from the largest down, each fit warm-started.
+
+    Each fit starts from the solution at the previous, larger λ, where the model is
+    close to its answer, so a path costs far less than separate fits. The linear
+    models validate and scan X once and share one objective along the path; the
+    network refits itself with ``warm_start=True`` (continuation from strong to weak
+    regularisation, from the estimator's random initialisation).
+
+    Parameters
+    ----------
+    estimator : RegLogisticClassifier, SoftmaxClassifier or TwoLayerMLPClassifier
+        An estimator of this package; its ``reg_lambda`` is ignored, its other
+        parameters used for every fit. It is not modified.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    reg_lambdas : array-like of shape (n_lambdas,)
+        Penalties λ ≥ 0, in any order.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Per-sample weights.
+
+    Returns
+    -------
+    path : Bunch
+        ``reg_lambdas`` (as given), ``estimators`` (a fitted copy of ``estimator``
+        at each λ, in the same order), ``n_iter`` and ``loss`` (J at each solution);
+        for the linear models also ``coef`` (n_lambdas, n_outputs, n_features) and
+        ``intercept`` (n_lambdas, n_outputs).
+
+    See Also
+    --------
+    RegLogisticClassifierCV : Chooses λ by cross-validation along such paths.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import scale
+    >>> from sklearn_nn import RegLogisticClassifier, regularization_path
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> path = regularization_path(RegLogisticClassifier(), scale(X), y, [100, 10, 1])
+    >>> path.coef.shape
+    (3, 1, 30)
+    >>> bool(abs(path.coef[0]).sum() < abs(path.coef[2]).sum())  # shrunk at λ = 100
+    True
+    """
+    from ._base import LinearClassifier  # which imports this module
+
+    values = check_reg_lambdas(reg_lambdas)
+    order = np.argsort(-values, kind="stable")
+    if isinstance(estimator, LinearClassifier):
+        fits = _linear_path(estimator, X, y, sample_weight, values[order])
+    else:
+        fits, _, messages = refits_along(estimator, X, y, sample_weight, values[order])
+        _warn_about(values[order], messages)
+    estimators = [None] * values.size
+    for position, fitted in zip(order, fits, strict=True):
+        estimators[position] = fitted
+    path = Bunch(
+        reg_lambdas=values,
+        estimators=estimators,
+        n_iter=np.array([fitted.n_iter_ for fitted in estimators]),
+        loss=np.array([fitted.loss_ for fitted in estimators]),
+    )
+    if isinstance(estimator, LinearClassifier):
+        path.coef = np.stack([fitted.coef_ for fitted in estimators])
+        path.intercept = np.stack([fitted.intercept_ for fitted in estimators])
+    return path
+
+
+def _linear_path(estimator, X, y, sample_weight, reg_lambdas):
+    """Fitted copies of a linear model along ``reg_lambdas`` (in that order), one objective."""
+    # Validated at the largest λ: a penalty the weights can carry, they carry at any smaller.
+    model = clone(estimator).set_params(reg_lambda=float(reg_lambdas[0]))
+    objective, classes, _ = model._build_objective(X, y, sample_weight)
+    outcomes, _, messages = solve_path(
+        objective,
+        reg_lambdas,
+        model._initial_params(objective),
+        solver=model.solver,
+        max_iter=model.max_iter,
+        tol=model.tol,
+        verbose=model.verbose,
+    )
+    _warn_about(reg_lambdas, messages)
+    fits = []
+    for reg_lambda, outcome in zip(reg_lambdas, outcomes, strict=True):
+        fitted = copy.copy(model).set_params(reg_lambda=float(reg_lambda))
+        objective.set_penalty(reg_lambda)
+        fitted.classes_ = classes
+        fitted._store_params(objective, outcome.x)
+        fitted.n_iter_ = outcome.n_iter
+        fitted._store_loss(objective, outcome.x, outcome.loss, outcome.loss_curve)
+        fits.append(fitted)
+    return fits
+
+
+def refits_along(estimator, X, y, sample_weight, reg_lambdas, start=None):
+    """Refit a model with ``warm_start`` along ``reg_lambdas`` (in that order).
+
+    ``start``, a fitted model of the same classes and shapes, seeds the first fit;
+    without it the first fit starts from the estimator's initialisation.
+
+    Returns
+    -------
+    fits : list of estimators
+        A fitted copy at each λ.
+    seconds : list of float
+        The time each fit took.
+    warnings : list of str or None
+        The ConvergenceWarning of each fit (not emitted), or None.
+    """
+    model = clone(estimator).set_params(warm_start=True)
+    if start is not None:
+        model.__dict__.update(copy.deepcopy(_fitted_attributes(start)))
+    fits, seconds, messages = [], [], []
+    for reg_lambda in reg_lambdas:
+        begin = time.perf_counter()
+        model.set_params(reg_lambda=float(reg_lambda))
+        _, message = recording_convergence(model.fit, X, y, sample_weight)
+        seconds.append(time.perf_counter() - begin)
+        messages.append(message)
+        fits.append(copy.deepcopy(model).set_params(warm_start=estimator.warm_start))
+        if _predicts_a_constant(model, X):
+            # A penalty strong enough to zero the network's weights leaves it at a
+            # stationary point (W = 0: no gradient reaches either layer), from which
+            # no smaller λ can move it: the next fit starts from the initialisation.
+            model = clone(estimator).set_params(warm_start=True)
+    return fits, seconds, messages
+
+
+def _warn_about(reg_lambdas, messages):
+    """Emit the ConvergenceWarnings of a path's fits, each with its λ."""
+    for reg_lambda, message in zip(reg_lambdas, messages, strict=True):
+        if message is not None:
+            warnings.warn(
+                f"At reg_lambda={reg_lambda:.6g}: {message}", ConvergenceWarning, stacklevel=3
+            )
+
+
+def _predicts_a_constant(model, X, rows=1000):
+    """Whether the model's logits are the same for every row (among the first ``rows``)."""
+    Z = np.atleast_2d(model.decision_function(X[:rows]).T).T
+    spread = np.ptp(Z, axis=0).max()
+    return bool(spread <= 1e-6 * max(1.0, float(np.abs(Z).max())))
+
+
+def _fitted_attributes(model):
+    """The attributes a fit sets: public names ending in an underscore."""
+    return {
+        name: value
+        for name, value in vars(model).items()
+        if name.endswith("_") and not name.startswith("_")
+    }
