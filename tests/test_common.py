@@ -17,28 +17,48 @@ ESTIMATORS = [
         Estimator(solver="trust-krylov", reg_lambda=0.1),
     )
 ]
-# Each activation, output and solver appears. ReLU runs with lbfgs and trust-krylov:
-# its J is only piecewise smooth, and the tnc/cg line searches stop at kinks (a
-# documented ConvergenceWarning, tested in test_network.py). The second-order solvers
-# run with the sigmoid output: a softmax output's intercepts have a flat direction
-# (a common shift), so its Hessian is singular there and truncated-CG decisions on
-# it make weighted and repeated fits differ by up to 1e-5 (an open issue).
+# The network in every activation × output × solver combination that passes every
+# check at the defaults with random_state=0 (21 of the 36),
+# and class weights once more. The other 15 are left out because they fail, with
+# the reasons measured (user guide, section 13, "Limits"):
+#
+# - weighted vs repeated rows (check_sample_weight_equivalence_on_dense/sparse_data,
+#   predict_proba or decision_function within rtol=1e-7): the two J agree to
+#   rounding only (the weighted rows come shuffled: other sums in another order),
+#   and at the minimum on the checks' data the 25 hidden units have collapsed into
+#   3 groups of copies and 3 dead units: the Hessian has 3 exactly zero eigenvalues
+#   (the dead units' intercepts; 4 with the softmax output, its common shift) and no
+#   other below ~1e-3. The solvers' discrete decisions (inner CG truncation, trust
+#   radius, TNC's difference curvature, CG's line search) turn the rounding into
+#   paths that split, and the fits stop at ‖∇J‖∞ ≤ tol = 1e-5 at different points.
+#   Relative gaps in predict_proba: sigmoid+softmax with cg 2e-6, newton-cg 2e-5,
+#   trust-ncg 1.4e-7, trust-krylov 3e-6; sigmoid+sigmoid with tnc 2e-4,
+#   trust-krylov 2.6e-7 (decision_function); tanh+softmax with newton-cg 1.8e-7,
+#   trust-krylov 2e-7; tanh+sigmoid with trust-krylov 2.9e-7; relu+softmax with
+#   newton-cg 1.9e-2 (different kinks).
+# - ReLU with tnc, cg (both outputs) and newton-cg (both outputs): the line searches
+#   stop at a kink of the piecewise-smooth J before the levelled-off rule is met, a
+#   documented ConvergenceWarning (an error here) in 3 to 18 checks each.
 #
 # random_state=0: the checks that do not call set_random_state would otherwise draw a
-# fresh start on every run, and the suite would not be reproducible. From random
-# starts on the checks' 16-sample data, ReLU + lbfgs stops on a kink (with a
-# ConvergenceWarning, an error here) from ~2-3 % of them: a known limit of smooth
-# solvers on a piecewise-smooth J (user guide, section 7).
+# fresh start on every run, and the suite would not be reproducible. That the 21 pass
+# is a property of these starts and of today's rounding, not a guarantee: a change
+# of summation order may move a configuration across the line (user guide, section 13).
+PASSING_NETWORKS = {
+    ("sigmoid", "softmax"): ["lbfgs", "tnc"],
+    ("sigmoid", "sigmoid"): ["lbfgs", "cg", "newton-cg", "trust-ncg"],
+    ("tanh", "softmax"): ["lbfgs", "tnc", "cg", "trust-ncg"],
+    ("tanh", "sigmoid"): ["lbfgs", "tnc", "cg", "newton-cg", "trust-ncg"],
+    ("relu", "softmax"): ["lbfgs", "trust-ncg", "trust-krylov"],
+    ("relu", "sigmoid"): ["lbfgs", "trust-ncg", "trust-krylov"],
+}
 NETWORKS = [
-    TwoLayerMLPClassifier(random_state=0, **params)
-    for params in (
-        {},
-        {"activation": "tanh", "output": "sigmoid", "solver": "tnc"},
-        {"output": "sigmoid", "solver": "cg"},
-        {"activation": "relu", "output": "sigmoid"},
-        {"activation": "relu", "solver": "trust-krylov"},
-        {"output": "sigmoid", "solver": "newton-cg"},
-        {"output": "sigmoid", "solver": "trust-ncg", "class_weight": "balanced"},
+    TwoLayerMLPClassifier(random_state=0, activation=activation, output=output, solver=solver)
+    for (activation, output), solvers in PASSING_NETWORKS.items()
+    for solver in solvers
+] + [
+    TwoLayerMLPClassifier(
+        random_state=0, output="sigmoid", solver="trust-ncg", class_weight="balanced"
     )
 ]
 

@@ -9,6 +9,11 @@ a fresh estimator unfitted; the KeyboardInterrupt reaches the caller.
 Determinism: the same ``random_state`` gives bit-identical parameters, fit after
 fit and in ``GridSearchCV`` run serially or in two processes. Thread safety: one
 fitted estimator predicts from 8 threads at once exactly what it predicts serially.
+
+Sample weights: the network fitted with integer weights (and balanced class weights)
+predicts what it predicts fitted on the repeated rows, and zero weights what it
+predicts on the rows dropped, in the configurations where the two fits agree to
+rounding.
 """
 
 import copy
@@ -306,3 +311,56 @@ def test_one_estimator_predicts_the_same_from_8_threads(cls):
             assert decision.tobytes() == expected[1].tobytes()
             np.testing.assert_array_equal(labels, expected[2], strict=True)
     assert_same_state(estimator, snapshot)
+
+
+# Weighted ≡ repeated rows for the network: configurations whose fits on the data of
+# scikit-learn's sample-weight check agree to rounding (the others split, see
+# test_common.py and the user guide, section 13).
+EQUIVALENT_NETWORKS = [
+    {"activation": "sigmoid", "output": "softmax", "solver": "lbfgs"},
+    {"activation": "tanh", "output": "sigmoid", "solver": "lbfgs"},
+    {"activation": "sigmoid", "output": "sigmoid", "solver": "trust-ncg"},
+    {"activation": "tanh", "output": "softmax", "solver": "trust-ncg"},
+    {"activation": "relu", "output": "sigmoid", "solver": "trust-ncg"},
+    {"activation": "relu", "output": "softmax", "solver": "trust-krylov"},
+]
+#: Largest |Δ predict_proba| accepted: the sample-weight check's rtol=1e-7 on
+#: probabilities of 0.02-0.9 is 2e-9 and more; the gaps measured are ≤ 2e-13.
+EQUIVALENCE_ATOL = 1e-9
+
+
+def _weight_check_data():
+    """The data of scikit-learn's sample-weight check: 15 rows, 30 features, 3 classes."""
+    rng = np.random.RandomState(42)
+    X = rng.rand(15, 30)
+    return X, rng.randint(0, 3, size=15), rng.randint(0, 5, size=15)
+
+
+def _assert_same_network(weighted, repeated, X):
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=0, atol=EQUIVALENCE_ATOL
+    )
+    for ours, theirs in zip(
+        weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("params", EQUIVALENT_NETWORKS, ids=lambda p: "-".join(p.values()))
+def test_network_balanced_integer_weights_equal_repeated_rows(params):
+    X, y, counts = _weight_check_data()
+    counts = np.maximum(counts, 1)
+    network = TwoLayerMLPClassifier(random_state=0, class_weight="balanced", **params)
+    weighted = clone(network).fit(X, y, sample_weight=counts)
+    repeated = clone(network).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    _assert_same_network(weighted, repeated, X)
+
+
+@pytest.mark.parametrize("params", EQUIVALENT_NETWORKS, ids=lambda p: "-".join(p.values()))
+def test_network_zero_weights_equal_dropped_rows(params):
+    X, y, weights = _weight_check_data()
+    kept = weights > 0
+    network = TwoLayerMLPClassifier(random_state=0, **params)
+    weighted = clone(network).fit(X, y, sample_weight=weights.astype(float))
+    dropped = clone(network).fit(X[kept], y[kept], sample_weight=weights[kept].astype(float))
+    _assert_same_network(weighted, dropped, X)
