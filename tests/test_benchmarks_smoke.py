@@ -49,10 +49,8 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     # worker, and this is the slowest part of the file.
     output = tmp_path / "results.md"
     everything = ",".join(run.workloads(quick=True))  # mnist is not in the default run
-    printed = run.main(
-        ["--quick", "--only", everything, "--ours", "lbfgs", "--theirs", "lbfgs,sag"]
-        + ["--output", str(output)]
-    )
+    options = ["--ours", "lbfgs", "--theirs", "lbfgs,sag", "--output", str(output)]
+    printed = run.main(["--quick", "--only", everything, *options])
     report = output.read_text()
     assert report.strip() == printed.strip()
 
