@@ -181,7 +181,7 @@ def linear_row(bench, workload, X64, y, dtype, previous=None):
             # One iteration may take seconds (an epoch, a Hessian): start at one and
             # grow max_iter towards the cap while fits run out of iterations.
             entry.max_iter = 1
-        previous = None
+        previous, unchanged = None, 0
         retried = False
         index = start
         while index < len(LADDER):
@@ -212,7 +212,13 @@ def linear_row(bench, workload, X64, y, dtype, previous=None):
                 entry.max_iter = min(MAX_ITER, math.ceil(entry.max_iter * grow))
                 continue
             if previous is not None and abs(value - previous) <= 1e-13 * abs(value):
-                break  # a tighter tolerance changed nothing: the solver has stalled
+                # Two tighter tolerances that change nothing: the solver has stalled. (One
+                # is not enough: a fast solver can stop at the same point for two decades.)
+                unchanged += 1
+                if unchanged == 2:
+                    break
+            else:
+                unchanged = 0
             previous = value
             index += 1
         entry.status = "not reached"
@@ -250,7 +256,7 @@ def linear_row(bench, workload, X64, y, dtype, previous=None):
         with measure.quiet():
             entry.tracemalloc_mb = measure.tracemalloc_peak_mb(lambda est=estimator: est.fit(X, y))
 
-    row = LinearRow(workload, dtype, entries, min(observed), X.nbytes / measure.MB)
+    row = LinearRow(workload, dtype, entries, min(observed), measure.size_mb(X))
     row.paired_float64 = paired_times
     row.floor = floors.linear_floor(workload, X, y, bench.args.floor_seconds)
     log(

@@ -93,6 +93,13 @@ def tracemalloc_peak_mb(function):
         tracemalloc.stop()
 
 
+def size_mb(X):
+    """Megabytes that X occupies: a dense array's buffer, a CSR matrix's three arrays."""
+    if hasattr(X, "indptr"):
+        return (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / MB
+    return X.nbytes / MB
+
+
 # --------------------------------------------------------------------- timing
 @dataclass
 class FitResult:
@@ -104,19 +111,30 @@ class FitResult:
     #: Passes over X that our optimizer made (``instrumentation.count_passes``); 0 for
     #: scikit-learn's fits, which do not go through it.
     counted_passes: int = 0
+    #: Whether ``fit`` raised a ConvergenceWarning (recorded, not shown).
+    warned: bool = False
 
 
 def timed_fit(estimator, X, y):
     """Fit once; wall-clock time of ``fit`` alone, its peak extra RSS and its passes.
 
     Counting costs one Python-level increment per evaluation: negligible next to a
-    pass over X.
+    pass over X. ConvergenceWarnings are recorded, not shown (ladder and capped fits
+    raise them by design); any other warning goes on as it would.
     """
-    with quiet(), count_passes() as counted, PeakRSS() as rss:
-        start = time.perf_counter()
-        estimator.fit(X, y)
-        seconds = time.perf_counter() - start
-    return FitResult(estimator, seconds, rss.peak_mb, counted.passes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        with count_passes() as counted, PeakRSS() as rss:
+            start = time.perf_counter()
+            estimator.fit(X, y)
+            seconds = time.perf_counter() - start
+    warned = False
+    for record in caught:
+        if issubclass(record.category, ConvergenceWarning):
+            warned = True
+        else:
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+    return FitResult(estimator, seconds, rss.peak_mb, counted.passes, warned)
 
 
 def interleaved(functions, *, min_rounds=7, max_rounds=41, budget_seconds=1.5):

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from benchmarks import dask_overhead, report
+from benchmarks import dask_overhead, defaults, report
 from benchmarks.bench import Bench, log
 from benchmarks.linear_rows import FLOAT32_SKLEARN_CHOICES, linear_row
 from benchmarks.network_rows import digits_row, network_row
 from benchmarks.targets import targets_report
+from benchmarks.user_data import NOT_IN_DEFAULT_RUN, MissingData, user_workloads
 from benchmarks.workloads import workloads
 
 OUTPUT = Path(__file__).with_name("results.md")
@@ -35,7 +36,9 @@ def parse_args(argv):
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated workloads: binary,ovr,softmax,network,digits,dask",
+        help="comma-separated workloads (binary,ovr,softmax,network,digits,dask, the rows on "
+        "users' data: collinear,microchips,digits16-softmax,...,mnist,text), or 'user' for "
+        "all of those; default: all but " + ",".join(NOT_IN_DEFAULT_RUN),
     )
     parser.add_argument("--dtypes", default="float64,float32")
     parser.add_argument(
@@ -72,7 +75,11 @@ def parse_args(argv):
     )
     args = parser.parse_args(argv)
     known = list(workloads(args.quick))
-    args.only = [name for name in args.only.split(",") if name] or known
+    groups = {"user": list(user_workloads(args.quick))}
+    args.only = [name for name in args.only.split(",") if name] or [
+        name for name in known if name not in NOT_IN_DEFAULT_RUN
+    ]
+    args.only = list(dict.fromkeys(n for name in args.only for n in groups.get(name, [name])))
     unknown = set(args.only) - set(known)
     if unknown:
         parser.error(f"unknown workload(s) {sorted(unknown)}; choose from {sorted(known)}")
@@ -104,7 +111,7 @@ def main(argv=None):
     bench = Bench(args)
     command = "python -m benchmarks.run" + ("" if not argv else " " + " ".join(argv))
     chosen = workloads(args.quick)
-    linear_rows, network_rows, digits, dask_row = [], [], None, None
+    linear_rows, network_rows, defaults_rows, digits, dask_row = [], [], [], None, None
     with threadpool_limits(limits=args.threads):
         for name in args.only:
             workload = chosen[name]
@@ -113,7 +120,12 @@ def main(argv=None):
                 dask_row = dask_overhead.dask_row(workload)
                 continue
             start = time.perf_counter()
-            data = workload.data()
+            try:
+                data = workload.data()
+            except MissingData as missing:
+                bench.notes.append(f"{name} not run: {missing}.")
+                log(f"{name}: not run: {missing}")
+                continue
             log(f"{name}: data in {time.perf_counter() - start:.1f} s — {workload.describe()}")
             if workload.kind == "linear":
                 previous = None
@@ -121,6 +133,10 @@ def main(argv=None):
                     row = linear_row(bench, workload, *data, dtype, previous)
                     linear_rows.append(row)
                     previous = row if dtype == "float64" else previous
+                J_star = min(r.J_star for r in linear_rows if r.workload is workload)
+                defaults_rows.append(
+                    defaults.defaults_row(bench, workload, *data, J_star, args.dtypes)
+                )
             elif workload.kind == "network":
                 for dtype in args.dtypes:
                     network_rows.append(network_row(bench, workload, data, dtype))
@@ -135,11 +151,13 @@ def main(argv=None):
         lines += report.network_table(network_rows)
     if linear_rows or network_rows:
         lines += report.floor_table(linear_rows, network_rows)
+    if defaults_rows:
+        lines += report.defaults_table(defaults_rows)
     if digits is not None:
         lines += report.digits_table(digits)
     if dask_row is not None:
         lines += report.dask_table(dask_row)
-    lines += targets_report(linear_rows, network_rows, digits, dask_row)
+    lines += targets_report(linear_rows, network_rows, digits, dask_row, defaults_rows)
     markdown = "\n".join(lines)
     print(markdown)
     if args.output:

