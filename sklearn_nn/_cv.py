@@ -374,12 +374,16 @@ class LinearCrossValidation(CrossValidation):
         return paths
 
     def _store_path(self, solved, position):
-        models = [
-            [solved.model(self, fold, step) for step in position]
-            for fold in range(len(solved.coef))
-        ]
-        self.coef_path_ = np.array([[model.coef_ for model in fold] for fold in models])
-        self.intercept_path_ = np.array([[model.intercept_ for model in fold] for fold in models])
+        # One model stores every fold's parameters as fitted (the softmax centred).
+        model, coef, intercept = self.base_estimator(), [], []
+        for fold in range(len(solved.coef)):
+            for step in position:
+                model._store_coefficients(solved.coef[fold, step], solved.intercept[fold, step])
+                coef.append(model.coef_)
+                intercept.append(model.intercept_)
+        shape = (len(solved.coef), len(position))
+        self.coef_path_ = np.array(coef).reshape(*shape, *coef[0].shape)
+        self.intercept_path_ = np.array(intercept).reshape(*shape, -1)
         self.n_iter_path_ = solved.n_iter[:, position]
 
     def _refit(self, data, solved, best):

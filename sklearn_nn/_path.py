@@ -29,16 +29,30 @@ __all__ = [
 ]
 
 
-def minimize_objective(objective, theta0, *, solver, max_iter, tol, verbose=0, callback=None):
+def minimize_objective(
+    objective, theta0, *, solver, max_iter, tol, verbose=0, callback=None, first_evaluation=None
+):
     """Minimise an objective of :mod:`~sklearn_nn._objectives` from θ0 (one fit).
+
+    ``first_evaluation``, ``(θ0, J, ∇J)`` when the caller has evaluated J at θ0
+    already, saves that evaluation.
 
     Returns
     -------
     OptimizeOutcome
         See :func:`~sklearn_nn._optimize.minimize`.
     """
+    value_and_grad = objective.value_and_grad
+    if first_evaluation is not None:
+        known_theta, known_value, known_grad = first_evaluation
+
+        def value_and_grad(theta):
+            if np.array_equal(theta, known_theta):
+                return known_value, known_grad.copy()
+            return objective.value_and_grad(theta)
+
     return minimize(
-        objective.value_and_grad,
+        value_and_grad,
         theta0,
         solver=solver,
         max_iter=max_iter,
@@ -76,16 +90,48 @@ def solve_path(objective, reg_lambdas, theta0, **settings):
     warnings : list of str or None
         The ConvergenceWarning of each solve (not emitted), or None.
     """
-    outcomes, seconds, messages, theta = [], [], [], theta0
-    for reg_lambda in reg_lambdas:
+    outcomes, seconds, messages = [], [], []
+    for step in range(len(reg_lambdas)):
         start = time.perf_counter()
-        objective.set_penalty(reg_lambda)
-        outcome, message = recording_convergence(minimize_objective, objective, theta, **settings)
+        theta, first = _predicted_start(objective, reg_lambdas[: step + 1], outcomes, theta0)
+        outcome, message = recording_convergence(
+            minimize_objective, objective, theta, first_evaluation=first, **settings
+        )
         seconds.append(time.perf_counter() - start)
         outcomes.append(outcome)
         messages.append(message)
-        theta = outcome.x
     return outcomes, seconds, messages
+
+
+def _predicted_start(objective, reg_lambdas, outcomes, theta0):
+    """Set the penalty to ``reg_lambdas[-1]``; return the start of its solve.
+
+    The solution θ(λ) is a smooth curve: the polynomial in log λ through the last
+    (up to three) solutions predicts the next one far better than the last solution
+    alone (on standardised digits it halves a path's iterations). The prediction is
+    taken only if its J is below that of the last solution, and its evaluation is
+    returned, ``(θ, J, ∇J)``, for the solve to start with.
+    """
+    if not outcomes:
+        objective.set_penalty(reg_lambdas[-1])
+        return theta0, None
+    last = outcomes[-1]
+    penalty_before = objective.penalty(last.x)
+    objective.set_penalty(reg_lambdas[-1])
+    known = np.asarray(reg_lambdas[-4:-1])
+    if len(outcomes) < 2 or not np.all(known > 0) or reg_lambdas[-1] <= 0:
+        return last.x, None
+    nodes, target = np.log(known[-3:]), np.log(reg_lambdas[-1])
+    solutions = [outcome.x for outcome in outcomes[-nodes.size :]]
+    guess = np.zeros_like(last.x)
+    for i, solution in enumerate(solutions):  # Lagrange's form of the polynomial
+        others = np.delete(nodes, i)
+        guess += np.prod((target - others) / (nodes[i] - others)) * solution
+    value, grad = objective.value_and_grad(guess)
+    value_at_last = last.loss - penalty_before + objective.penalty(last.x)
+    if value < value_at_last:
+        return guess, (guess, value, grad)
+    return last.x, None
 
 
 def recording_convergence(fit, *args, **kwargs):

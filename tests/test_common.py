@@ -2,7 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
+from sklearn_nn import (
+    RegLogisticClassifier,
+    RegLogisticClassifierCV,
+    SoftmaxClassifier,
+    SoftmaxClassifierCV,
+    TwoLayerMLPClassifier,
+    TwoLayerMLPClassifierCV,
+)
 
 # Every solver appears for every estimator, with class weights and λ ≠ 1 mixed in.
 ESTIMATORS = [
@@ -63,6 +70,22 @@ NETWORKS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS + NETWORKS)
+# The cross-validated estimators, with their default grids and with explicit ones.
+# cv=3: check_fit2d_1feature fits 10 samples whose smallest class has 3 members, and
+# with more folds than that these estimators refuse the data by design ("cv=5 folds
+# need at least 5 samples of every class"), a message that check accepts only when it
+# names n_features. The network's grid stops at λ = 1: below, on the checks' random
+# labels, lbfgs needs more than max_iter=500 iterations (a ConvergenceWarning, an error
+# here), as the base model's would at that λ.
+SEARCHES = [
+    RegLogisticClassifierCV(cv=3),
+    RegLogisticClassifierCV(cv=3, reg_lambdas=[0.1, 1, 10], solver="newton-cg"),
+    SoftmaxClassifierCV(cv=3, class_weight="balanced"),
+    SoftmaxClassifierCV(cv=3, solver="trust-ncg", scoring="neg_log_loss", n_jobs=2),
+    TwoLayerMLPClassifierCV(5, cv=3, reg_lambdas=[1, 10], random_state=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS + NETWORKS + SEARCHES)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -6,8 +6,8 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_nn._path
 import sklearn_nn._optimize as optimize
+import sklearn_nn._path
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier
 from sklearn_nn._optimize import SOLVERS, minimize
 

@@ -156,6 +156,8 @@ class LinearObjective:
     def __init__(
         self, X, Y, sample_weight, reg_lambda, head, keep_curvature=False, class_sums=None
     ):
+        if np.ndim(sample_weight) == 2 and sample_weight.shape[1] == 1:
+            sample_weight = sample_weight[:, 0]  # one fit: J normalised by its S alike
         self.groups = 1 if np.ndim(sample_weight) == 1 else sample_weight.shape[1]
         if self.groups == 1:
             self.rows = make_rows(X, Y, sample_weight, _targets_by_output)
@@ -252,6 +254,10 @@ class LinearObjective:
         return (float(loss) + self._penalty(W)) / self.weight_sum, self._in_centred_coordinates(
             W, grad_W, grad_b
         )
+
+    def penalty(self, theta):
+        """The penalty's part of J(θ) at the current λ: λ/2 ‖W‖² / S."""
+        return self._penalty(self.unpack(theta)[0]) / self.weight_sum
 
     def _penalty(self, W):
         """λ/2 ‖W‖², or Σ_g λ_g/2 ‖W_g‖² for several fits."""

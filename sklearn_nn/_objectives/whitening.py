@@ -2,7 +2,7 @@
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs
 
 from .kernels import BLOCK_BYTES, row_slices
 
@@ -34,8 +34,25 @@ class Whitening:
 
     def __init__(self, factor, n_outputs, curvature):
         self.factor = factor
+        (self._trtrs,) = get_lapack_funcs(("trtrs",), (factor,))
+        # LAPACK reads Fortran order: a C-ordered L is Lᵀ in Fortran order, an upper
+        # factor, and solving with it swaps the transpositions (as solve_triangular).
+        self._lapack_factor = (
+            (factor, 1, False) if factor.flags.f_contiguous else (factor.T, 0, True)
+        )
         self.n_outputs = n_outputs
         self.intercept_scale = float(np.sqrt(curvature))
+
+    def _solve(self, B, trans):
+        """L⁻¹ B (``trans=0``) or L⁻ᵀ B (``trans=1``), by LAPACK's trtrs.
+
+        What :func:`scipy.linalg.solve_triangular` calls, without its argument
+        checks, which cost more than the solve itself on small problems (a path of
+        fits makes thousands of these calls).
+        """
+        factor, lower, flipped = self._lapack_factor
+        solution, _ = self._trtrs(factor, B, lower=lower, trans=1 - trans if flipped else trans)
+        return solution
 
     def _split(self, vector):
         d, k = self.factor.shape[0], self.n_outputs
@@ -49,7 +66,7 @@ class Whitening:
         U, u_c = self._split(u)
         # No finiteness check: a solver's non-finite trial direction (trust-krylov's
         # on extreme problems) must reach the Hessian product, whose guard ends the run.
-        W = solve_triangular(self.factor, U, lower=True, trans="T", check_finite=False)
+        W = self._solve(U, trans=1)
         return self._join(W, u_c / self.intercept_scale)
 
     def from_theta(self, theta):
@@ -61,7 +78,7 @@ class Whitening:
         """Return Tᵀ g: a gradient (or H T v) in θ turned into one in u."""
         grad_W, grad_c = self._split(grad)
         return self._join(
-            solve_triangular(self.factor, grad_W, lower=True, check_finite=False),
+            self._solve(grad_W, trans=0),
             grad_c / self.intercept_scale,
         )
 
