@@ -174,11 +174,11 @@ def register_onnx_converters():
     """Register the ONNX converters of every classifier of this package with skl2onnx.
 
     The cross-validated classifiers convert as the model they chose: the graph holds
-    the weights of their chosen λ only. Importing :mod:`sklearn_nn.onnx` calls it; call it again to restore these
-    converters after registering others for the same classes. From then on
-    :func:`skl2onnx.to_onnx` converts the classifiers, alone or in a pipeline, with
-    the options of scikit-learn's classifiers: ``zipmap`` (True, False or
-    "columns"), ``output_class_labels`` and ``nocl``.
+    the weights of their chosen λ only. Importing :mod:`sklearn_nn.onnx` calls this
+    function; call it again to restore these converters after registering others for
+    the same classes. From then on :func:`skl2onnx.to_onnx` converts the classifiers,
+    alone or in a pipeline, with the options of scikit-learn's classifiers:
+    ``zipmap`` (True, False or "columns"), ``output_class_labels`` and ``nocl``.
 
     See Also
     --------

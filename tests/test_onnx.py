@@ -38,18 +38,26 @@ TOLERANCE = 1e-5
 # A small grid and three folds: the searches stay fast.
 CV_OPTIONS = {"reg_lambdas": [0.1, 1.0, 10.0], "cv": 3}
 
+
+def _network(model_class, activation, output, **penalty):
+    """A small network of ``model_class`` (the network or its search), for ``MODELS``."""
+    return functools.partial(
+        model_class,
+        hidden_layer_size=6,
+        activation=activation,
+        output=output,
+        max_iter=2000,
+        random_state=0,
+        **penalty,
+    )
+
+
 MODELS = {
     "logistic": lambda: RegLogisticClassifier(reg_lambda=1.0),
     "softmax": lambda: SoftmaxClassifier(reg_lambda=1.0),
     **{
-        f"network-{activation}-{output}": functools.partial(
-            TwoLayerMLPClassifier,
-            hidden_layer_size=6,
-            activation=activation,
-            output=output,
-            reg_lambda=1.0,
-            max_iter=2000,
-            random_state=0,
+        f"network-{activation}-{output}": _network(
+            TwoLayerMLPClassifier, activation, output, reg_lambda=1.0
         )
         for activation in ("sigmoid", "tanh", "relu")
         for output in ("softmax", "sigmoid")
@@ -57,14 +65,8 @@ MODELS = {
     "logistic-cv": lambda: RegLogisticClassifierCV(**CV_OPTIONS),
     "softmax-cv": lambda: SoftmaxClassifierCV(**CV_OPTIONS),
     **{
-        f"network-cv-{activation}-{output}": functools.partial(
-            TwoLayerMLPClassifierCV,
-            hidden_layer_size=6,
-            activation=activation,
-            output=output,
-            max_iter=2000,
-            random_state=0,
-            **CV_OPTIONS,
+        f"network-cv-{activation}-{output}": _network(
+            TwoLayerMLPClassifierCV, activation, output, **CV_OPTIONS
         )
         for activation, output in (("tanh", "sigmoid"), ("sigmoid", "softmax"))
     },
