@@ -1,7 +1,9 @@
 """Export the classifiers to ONNX with skl2onnx.
 
 Importing this module registers a converter for :class:`~sklearn_nn.RegLogisticClassifier`,
-:class:`~sklearn_nn.SoftmaxClassifier` and :class:`~sklearn_nn.TwoLayerMLPClassifier`
+:class:`~sklearn_nn.SoftmaxClassifier` and :class:`~sklearn_nn.TwoLayerMLPClassifier`,
+and for their cross-validated versions (:class:`~sklearn_nn.RegLogisticClassifierCV`,
+:class:`~sklearn_nn.SoftmaxClassifierCV`, :class:`~sklearn_nn.TwoLayerMLPClassifierCV`),
 with ``skl2onnx``; from then on :func:`skl2onnx.to_onnx` converts them, alone or inside
 a :class:`~sklearn.pipeline.Pipeline`, as it converts scikit-learn's own classifiers:
 two outputs, the labels and the probabilities (a list of dictionaries by default, a
@@ -53,8 +55,11 @@ except ImportError as error:
     ) from error
 
 from .logistic import RegLogisticClassifier
+from .logistic_cv import RegLogisticClassifierCV
 from .network import TwoLayerMLPClassifier
+from .network_cv import TwoLayerMLPClassifierCV
 from .softmax import SoftmaxClassifier
+from .softmax_cv import SoftmaxClassifierCV
 
 __all__ = ["register_onnx_converters"]
 
@@ -113,11 +118,15 @@ def _network_logits(model, X, dtype, opv):
     return _affine(hidden, W2, b2, dtype, opv), b2.size
 
 
-#: How each classifier computes its logits.
+#: How each classifier computes its logits. The cross-validated estimators predict
+#: from the same fitted attributes as their base models (those of the λ they chose).
 _LOGITS = {
     RegLogisticClassifier: _linear_logits,
+    RegLogisticClassifierCV: _linear_logits,
     SoftmaxClassifier: _linear_logits,
+    SoftmaxClassifierCV: _linear_logits,
     TwoLayerMLPClassifier: _network_logits,
+    TwoLayerMLPClassifierCV: _network_logits,
 }
 
 
@@ -164,11 +173,12 @@ def _convert(scope, operator, container):
 def register_onnx_converters():
     """Register the ONNX converters of every classifier of this package with skl2onnx.
 
-    Importing :mod:`sklearn_nn.onnx` calls it; call it again to restore these
-    converters after registering others for the same classes. From then on
-    :func:`skl2onnx.to_onnx` converts the classifiers, alone or in a pipeline, with
-    the options of scikit-learn's classifiers: ``zipmap`` (True, False or
-    "columns"), ``output_class_labels`` and ``nocl``.
+    The cross-validated classifiers convert as the model they chose: the graph holds
+    the weights of their chosen λ only. Importing :mod:`sklearn_nn.onnx` calls this
+    function; call it again to restore these converters after registering others for
+    the same classes. From then on :func:`skl2onnx.to_onnx` converts the classifiers,
+    alone or in a pipeline, with the options of scikit-learn's classifiers:
+    ``zipmap`` (True, False or "columns"), ``output_class_labels`` and ``nocl``.
 
     See Also
     --------

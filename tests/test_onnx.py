@@ -2,7 +2,9 @@
 
 The oracle is the estimator itself on the same float32 rows: the ONNX labels must be
 ``predict``'s exactly and the probabilities ``predict_proba``'s within 1e-5, for every
-output head and class count, alone and after scikit-learn's own converted steps.
+output head and class count, alone and after scikit-learn's own converted steps. The
+cross-validated estimators are held to the same oracle: their graph is that of the model
+they chose.
 """
 
 import functools
@@ -22,26 +24,51 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 import sklearn_nn.onnx
-from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
+from sklearn_nn import (
+    RegLogisticClassifier,
+    RegLogisticClassifierCV,
+    SoftmaxClassifier,
+    SoftmaxClassifierCV,
+    TwoLayerMLPClassifier,
+    TwoLayerMLPClassifierCV,
+)
 
 DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "onnx.md"
 TOLERANCE = 1e-5
+# A small grid and three folds: the searches stay fast.
+CV_OPTIONS = {"reg_lambdas": [0.1, 1.0, 10.0], "cv": 3}
+
+
+def _network(model_class, activation, output, **penalty):
+    """A small network of ``model_class`` (the network or its search), for ``MODELS``."""
+    return functools.partial(
+        model_class,
+        hidden_layer_size=6,
+        activation=activation,
+        output=output,
+        max_iter=2000,
+        random_state=0,
+        **penalty,
+    )
+
 
 MODELS = {
     "logistic": lambda: RegLogisticClassifier(reg_lambda=1.0),
     "softmax": lambda: SoftmaxClassifier(reg_lambda=1.0),
     **{
-        f"network-{activation}-{output}": functools.partial(
-            TwoLayerMLPClassifier,
-            hidden_layer_size=6,
-            activation=activation,
-            output=output,
-            reg_lambda=1.0,
-            max_iter=2000,
-            random_state=0,
+        f"network-{activation}-{output}": _network(
+            TwoLayerMLPClassifier, activation, output, reg_lambda=1.0
         )
         for activation in ("sigmoid", "tanh", "relu")
         for output in ("softmax", "sigmoid")
+    },
+    "logistic-cv": lambda: RegLogisticClassifierCV(**CV_OPTIONS),
+    "softmax-cv": lambda: SoftmaxClassifierCV(**CV_OPTIONS),
+    **{
+        f"network-cv-{activation}-{output}": _network(
+            TwoLayerMLPClassifierCV, activation, output, **CV_OPTIONS
+        )
+        for activation, output in (("tanh", "sigmoid"), ("sigmoid", "softmax"))
     },
 }
 LABELS = {
@@ -105,7 +132,9 @@ def test_onnx_labels_and_probabilities_match_the_model(model_name, n_classes, la
     assert np.max(np.abs(rows - expected_proba)) <= TOLERANCE
 
 
-@pytest.mark.parametrize("model_name", ["logistic", "softmax", "network-tanh-sigmoid"])
+@pytest.mark.parametrize(
+    "model_name", ["logistic", "softmax", "network-tanh-sigmoid", "logistic-cv"]
+)
 def test_options_target_one_model_by_id(model_name):
     model, X = _fitted(model_name, 3, "int", in_pipeline=True)
     classifier = model[-1]
@@ -127,7 +156,17 @@ def test_options_target_one_model_by_id(model_name):
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("model_name", ["logistic", "softmax", "network-relu-sigmoid"])
+@pytest.mark.parametrize(
+    "model_name",
+    [
+        "logistic",
+        "softmax",
+        "network-relu-sigmoid",
+        "logistic-cv",
+        "softmax-cv",
+        "network-cv-tanh-sigmoid",
+    ],
+)
 def test_float64_input_gives_a_float64_graph(model_name, n_classes):
     X, y = _data(n_classes)
     # PolynomialFeatures has no float64 converter in skl2onnx; StandardScaler has.
@@ -169,7 +208,10 @@ def test_one_vs_rest_probabilities_stay_finite_where_every_sigmoid_underflows(mo
 
 
 @pytest.mark.parametrize("in_pipeline", [False, True], ids=["alone", "pipeline"])
-@pytest.mark.parametrize("model_class", [RegLogisticClassifier, TwoLayerMLPClassifier])
+@pytest.mark.parametrize(
+    "model_class",
+    [RegLogisticClassifier, TwoLayerMLPClassifier, SoftmaxClassifierCV, TwoLayerMLPClassifierCV],
+)
 def test_unfitted_model_is_refused_with_a_clear_error(model_class, in_pipeline):
     model = model_class()
     if in_pipeline:
@@ -177,6 +219,21 @@ def test_unfitted_model_is_refused_with_a_clear_error(model_class, in_pipeline):
     X = np.zeros((1, 3), dtype=np.float32)
     with pytest.raises(NotFittedError, match=f"{model_class.__name__} .*not fitted.*convert"):
         to_onnx(model, X)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("model_name", ["logistic-cv", "softmax-cv", "network-cv-tanh-sigmoid"])
+def test_cross_validated_model_without_refit_converts_the_model_it_predicts_with(
+    model_name, n_classes
+):
+    # Without refit, the weights are the folds' mean (linear) or the best fold's
+    # (network): the graph must use those, as predict does.
+    X, y = _data(n_classes)
+    model = MODELS[model_name]().set_params(refit=False).fit(X, y)
+    X = X.astype(np.float32)
+    labels, proba = _run(model, X, options={"zipmap": False})
+    np.testing.assert_array_equal(labels, model.predict(X))
+    assert np.max(np.abs(proba - model.predict_proba(X))) <= TOLERANCE
 
 
 def _python(code):
