@@ -126,6 +126,21 @@ cv_results_ : dict of ndarray
 n_splits_ : int
     Number of folds."""
 
+FRAGMENTS["cv_linear_paths"] = """\
+coef_path_ : ndarray of shape (n_splits, n_lambdas, n_outputs, n_features)
+    Each fold's ``coef_`` at each λ of ``reg_lambdas_``.
+intercept_path_ : ndarray of shape (n_splits, n_lambdas, n_outputs)
+    Each fold's ``intercept_`` at each λ.
+n_iter_path_ : ndarray of shape (n_splits, n_lambdas)
+    Iterations of each λ's solve (shared by the folds solved together)."""
+FRAGMENTS["cv_linear_search"] = """\
+For each fold it fits the model at every λ of ``reg_lambdas``, from the largest
+down, each fit starting from a prediction of its solution from the ones before; all
+folds of one λ are solved together, as one problem that shares every product with X.
+It scores the held-out rows at each λ, chooses the λ of the best mean score, as
+:class:`~sklearn.model_selection.GridSearchCV` over the base model would with the same
+folds, and refits on all rows there. It then predicts as that refitted model."""
+
 _PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
 
 

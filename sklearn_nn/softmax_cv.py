@@ -9,13 +9,7 @@ from .softmax import SoftmaxClassifier
 class SoftmaxClassifierCV(LinearCrossValidation, SoftmaxClassifier):
     """:class:`SoftmaxClassifier` with its penalty λ chosen by cross-validation.
 
-    For each fold it fits the model at every λ of ``reg_lambdas``, from the largest
-    down, each fit warm-started from the one before; all folds of one λ are solved
-    together, as one problem that shares every product with X. It scores the
-    held-out rows at each λ, chooses the λ of the best mean score, as
-    :class:`~sklearn.model_selection.GridSearchCV` over
-    ``SoftmaxClassifier(reg_lambda=...)`` would with the same folds, and refits
-    on all rows there. It then predicts as that refitted model.
+    {cv_linear_search}
 
     Parameters
     ----------
@@ -25,12 +19,7 @@ class SoftmaxClassifierCV(LinearCrossValidation, SoftmaxClassifier):
     Attributes
     ----------
     {cv_fitted}
-    coef_path_ : ndarray of shape (n_splits, n_lambdas, n_outputs, n_features)
-        Each fold's ``coef_`` at each λ of ``reg_lambdas_``.
-    intercept_path_ : ndarray of shape (n_splits, n_lambdas, n_outputs)
-        Each fold's ``intercept_`` at each λ.
-    n_iter_path_ : ndarray of shape (n_splits, n_lambdas)
-        Iterations of each λ's solve (shared by the folds solved together).
+    {cv_linear_paths}
     {classes}
     coef_ : ndarray of shape (n_classes, n_features)
         Weights of the refitted model (without ``refit``: the folds' mean at λ).
