@@ -8,6 +8,7 @@ from pathlib import Path
 
 ORDER = [
     "plot_regularization.py",
+    "plot_choosing_lambda.py",
     "plot_validation_curve.py",
     "plot_spiral.py",
     "plot_solver_curves.py",

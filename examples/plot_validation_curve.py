@@ -8,7 +8,8 @@ Cross-validation can: :class:`~sklearn.model_selection.GridSearchCV` fits
 scores it on the fifth left out, for every λ on a logarithmic grid. The curve of the
 mean held-out accuracy against λ shows over-fitting on the left (training accuracy
 above held-out accuracy) and under-fitting on the right (both fall towards the
-majority rate).
+majority rate). :class:`~sklearn_nn.RegLogisticClassifierCV` makes the same search
+along a path, with the same held-out scores (the example before this one).
 """
 
 import warnings

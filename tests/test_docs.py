@@ -286,9 +286,12 @@ def test_demo_figures_options():
     assert parser.parse_args(["demo", "--no-figures"]).figures is None
 
 
-# --------------------------------------------------------- getting started
+# ------------------------------------------------ pages that show output
 def _code_and_output(page):
-    """Pairs (python block, the text block right after it) of a Markdown page."""
+    """Pairs (python block, the text block right after it) of a Markdown page.
+
+    ``page`` is relative to docs/ (the README is ``../README.md``).
+    """
     text = (DOCS / page).read_text(encoding="utf-8")
     blocks = re.findall(r"```(\w+)\n(.*?)```", text, flags=re.DOTALL)
     return [
@@ -300,7 +303,7 @@ def _code_and_output(page):
 
 PAGES_WITH_OUTPUT = [
     (page, index)
-    for page in ("getting_started.md", "performance.md")
+    for page in ("getting_started.md", "performance.md", "user_guide.md", "../README.md")
     for index in range(len(_code_and_output(page)))
 ]
 
