@@ -252,6 +252,19 @@ def test_demo_runs_end_to_end(capsys):
     assert all(rows[reg_lambda][3] == "" for reg_lambda in rows if reg_lambda > 0)
     assert re.search(r"selected lambda \(best CV accuracy\): [\d.]+", output)
 
+    # Below each table, RegLogisticClassifierCV on the same grid and folds: GridSearchCV's
+    # choice, at the accuracy of the table's row for that λ.
+    selected = re.findall(r"selected lambda \(best CV accuracy\): ([\d.]+)", output)
+    along_path = re.findall(
+        r"RegLogisticClassifierCV, the same grid and folds along a path: "
+        r"lambda ([\d.]+), CV accuracy ([\d.]+) %\n",
+        output,
+    )
+    assert [reg_lambda for reg_lambda, _ in along_path] == selected
+    assert len(selected) == 2
+    for table, (reg_lambda, accuracy) in zip([course, rows], along_path, strict=True):
+        assert table[float(reg_lambda)][1] == float(accuracy)
+
     # Spiral: lambda, cs231n reg, train acc %, final J, iterations, fit time s. Every
     # fit converged, so the table has no note column.
     spiral = _model_rows(output, "The cs231n spiral")
