@@ -30,7 +30,7 @@ from . import _validation as checks
 from ._callbacks import fit_as_task, report_iterations
 from ._objectives import LinearObjective
 from ._optimize import SECOND_ORDER
-from ._path import check_reg_lambdas, minimize_objective, solve_path
+from ._path import check_reg_lambdas, minimize_objective, recording_convergence, solve_path
 
 __all__ = ["CV_PARAMETERS", "CrossValidation", "LinearCrossValidation"]
 
@@ -367,10 +367,9 @@ class LinearCrossValidation(CrossValidation):
             )
             for part in parts
         )
-        paths = _LinearPaths(
-            reg_lambdas, *(np.concatenate(arrays) for arrays in zip(*solved, strict=True))
-        )
-        paths.search_iterations = sum(int(part[2][0].sum()) for part in solved)
+        arrays = zip(*(part for part, _ in solved), strict=True)
+        paths = _LinearPaths(reg_lambdas, *(np.concatenate(parts) for parts in arrays))
+        paths.search_iterations = sum(iterations for _, iterations in solved)
         return paths
 
     def _store_path(self, solved, position):
@@ -425,23 +424,48 @@ def _stacked_path(X, Y, fold_weights, reg_lambdas, head, start, settings):
     """Solve some folds' fits together along the path; their parameters at each λ.
 
     Returns arrays with one row per fold: weights (n_folds, n_lambdas, d, k),
-    intercepts (n_folds, n_lambdas, k), iterations and seconds (n_folds, n_lambdas).
+    intercepts (n_folds, n_lambdas, k), iterations and seconds (n_folds, n_lambdas)
+    and warnings; and the number of iterations of the solves (those solved together
+    counted once).
     """
     n_folds = fold_weights.shape[1]
+    keep_curvature = settings["solver"] in SECOND_ORDER
     objective = LinearObjective(
-        X,
-        Y,
-        fold_weights,
-        reg_lambdas[0],
-        head,
-        keep_curvature=settings["solver"] in SECOND_ORDER,
+        X, Y, fold_weights, reg_lambdas[0], head, keep_curvature=keep_curvature
     )
     if start is None:
         theta = np.zeros(objective.n_params)
     else:
         # W's columns output by output, fold by fold (LinearObjective's layout).
         theta = objective.theta(np.repeat(start[0], n_folds, axis=1), np.repeat(start[1], n_folds))
-    outcomes, seconds, messages = solve_path(objective, reg_lambdas, theta, **settings)
+    own_iterations = np.zeros((n_folds, len(reg_lambdas)), dtype=int)
+
+    def folds_apart(step, start, outcome, message):
+        # The folds' curvatures differ, and one quasi-Newton model of them all can
+        # stall where each fold alone converges (nearly separable folds at λ → 0):
+        # each fold then finishes its own solve from its part of the stacked one.
+        W, b = (np.array(array) for array in objective.model_params(start))
+        messages = []
+        for fold in range(n_folds):
+            alone = LinearObjective(
+                X, Y, fold_weights[:, [fold]], reg_lambdas[step], head, keep_curvature
+            )
+            columns = slice(fold, None, n_folds)
+            theta = alone.theta(W[:, columns], b[columns])
+            result, fold_message = recording_convergence(
+                minimize_objective, alone, theta, **settings
+            )
+            W[:, columns], b[columns] = alone.model_params(result.x)
+            own_iterations[fold, step] = result.n_iter
+            if fold_message is not None:
+                messages.append(f"fold {fold}: {fold_message}")
+        theta = objective.theta(W, b)
+        outcome.x, outcome.loss = theta, objective.value_and_grad(theta)[0]
+        return outcome, "; ".join(messages) or None
+
+    outcomes, seconds, messages = solve_path(
+        objective, reg_lambdas, theta, unconverged=folds_apart, **settings
+    )
     k = objective.n_outputs // n_folds
     coef = np.empty((n_folds, len(reg_lambdas), X.shape[1], k))
     intercept = np.empty((n_folds, len(reg_lambdas), k))
@@ -449,10 +473,11 @@ def _stacked_path(X, Y, fold_weights, reg_lambdas, head, start, settings):
         W, b = objective.model_params(outcome.x)
         coef[:, step] = W.reshape(X.shape[1], k, n_folds).transpose(2, 0, 1)
         intercept[:, step] = b.reshape(k, n_folds).T
-    n_iter = np.tile([outcome.n_iter for outcome in outcomes], (n_folds, 1))
+    n_iter = np.tile([outcome.n_iter for outcome in outcomes], (n_folds, 1)) + own_iterations
     fit_times = np.tile(np.asarray(seconds) / n_folds, (n_folds, 1))
     warnings = np.array([messages] * n_folds, dtype=object)
-    return coef, intercept, n_iter, fit_times, warnings
+    iterations = sum(outcome.n_iter for outcome in outcomes) + int(own_iterations.sum())
+    return (coef, intercept, n_iter, fit_times, warnings), iterations
 
 
 class _LinearPaths:

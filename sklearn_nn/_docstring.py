@@ -132,7 +132,8 @@ coef_path_ : ndarray of shape (n_splits, n_lambdas, n_outputs, n_features)
 intercept_path_ : ndarray of shape (n_splits, n_lambdas, n_outputs)
     Each fold's ``intercept_`` at each λ.
 n_iter_path_ : ndarray of shape (n_splits, n_lambdas)
-    Iterations of each λ's solve (shared by the folds solved together)."""
+    Iterations of each λ's solve (shared by the folds solved together), plus the
+    fold's own solve when the joint one ended without converging."""
 FRAGMENTS["cv_linear_search"] = """\
 For each fold it fits the model at every λ of ``reg_lambdas``, from the largest
 down, each fit starting from a prediction of its solution from the ones before; all

@@ -66,7 +66,7 @@ def minimize_objective(
     )
 
 
-def solve_path(objective, reg_lambdas, theta0, **settings):
+def solve_path(objective, reg_lambdas, theta0, unconverged=None, **settings):
     """Minimise a linear objective at each λ in turn, each solve from the last solution.
 
     Parameters
@@ -77,6 +77,10 @@ def solve_path(objective, reg_lambdas, theta0, **settings):
         The penalties, in the order solved (largest first, for a path).
     theta0 : ndarray
         Start of the first solve.
+    unconverged : callable, optional
+        ``unconverged(step, start, outcome, message) -> (outcome, message)``, called
+        when the solve from ``start`` ends with a ConvergenceWarning; what it returns
+        replaces that solve's result (and is where the next solve starts from).
     **settings
         ``solver``, ``max_iter``, ``tol`` and ``verbose``, as for
         :func:`minimize_objective`.
@@ -97,6 +101,8 @@ def solve_path(objective, reg_lambdas, theta0, **settings):
         outcome, message = recording_convergence(
             minimize_objective, objective, theta, first_evaluation=first, **settings
         )
+        if message is not None and unconverged is not None:
+            outcome, message = unconverged(step, theta, outcome, message)
         seconds.append(time.perf_counter() - start)
         outcomes.append(outcome)
         messages.append(message)

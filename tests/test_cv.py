@@ -65,6 +65,23 @@ def test_every_fold_and_lambda_is_the_cold_fit(SearchCV, Base, data, class_weigh
             assert J.value_and_grad(theta)[0] == pytest.approx(cold, rel=1e-9)
 
 
+def test_folds_the_stacked_solve_cannot_finish_are_solved_alone():
+    # At λ = 0 the degree-6 microchips folds are nearly (or fully) separable: the
+    # folds' joint solve stops at max_iter, and each fold then converges on its own.
+    X, y = _microchips()
+    search = RegLogisticClassifierCV(reg_lambdas=[0.0, 0.01, 1.0], cv=FOLDS, tol=1e-8).fit(X, y)
+    assert np.all(search.n_iter_path_[:, 0] > search.max_iter)
+    for fold, (train, _) in enumerate(FOLDS.split(X, y)):
+        base = RegLogisticClassifier(reg_lambda=0.0, tol=1e-8)
+        J = objective(base, X[train], y[train])
+        theta = J.point_of(search.coef_path_[fold, 0], search.intercept_path_[fold, 0])
+        value, grad = J.value_and_grad(theta)
+        assert np.abs(grad).max() <= 1e-8
+        cold = base.fit(X[train], y[train]).loss_
+        if cold > 1e-3:  # a finite optimum (separable folds have none: J → 0)
+            assert value == pytest.approx(cold, rel=1e-9)
+
+
 @pytest.mark.parametrize(("SearchCV", "Base", "data", "class_weight"), LINEAR_CASES)
 def test_scores_and_choice_equal_grid_search(SearchCV, Base, data, class_weight):
     X, y = data()
