@@ -142,6 +142,10 @@ class _CachedObjective:
         self._memory = OrderedDict()
         self.n_evaluations = 0
 
+    def forget(self):
+        """Drop what is remembered (J itself changed: :meth:`_Minimization.refined`)."""
+        self._memory.clear()
+
     def __call__(self, theta):
         key = theta.tobytes()
         if key not in self._memory:
@@ -227,6 +231,7 @@ def minimize(
     smooth=True,
     hessp=None,
     coordinates=None,
+    refine=None,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
@@ -257,7 +262,8 @@ def minimize(
         ``callback(iteration, theta, loss)`` after every iteration. It may raise
         :class:`StopTraining` to end the run at the current iterate.
     single_precision : bool, default=False
-        Whether J is evaluated in float32; only changes the advice in the warning.
+        Whether J is evaluated in float32: J is then resolved to ~1e-8 (relative),
+        which the stall watch allows for until ``refine`` is called.
     smooth : bool, default=True
         False for a piecewise-smooth J: then a run whose J stopped decreasing over
         ``NONSMOOTH_WINDOW`` iterations has converged as well.
@@ -268,6 +274,10 @@ def minimize(
         ``to_theta(u)``, ``from_theta(theta)`` and ``gradient_in_u(g)`` (Tᵀ g), such
         as :class:`~sklearn_nn._objectives.Whitening`. The solver works in u;
         everything else here -- the stopping rule, the callback, the result -- in θ.
+    refine : callable, default=None
+        For a float32 J: ``refine()`` switches J (and ``hessp``) to float64
+        arithmetic. Called at most once, when the fit would end above tol with
+        iterations left; the fit then goes on from its best iterate.
 
     Returns
     -------
@@ -296,14 +306,17 @@ def minimize(
         smooth=smooth,
         hessp=hessp,
         coordinates=coordinates,
+        refine=refine,
     )
     start = run.theta if run.grad_norm > tol else None
     while start is not None and run.budget_left():
         start_loss = run.loss
-        if not run.run(start):
-            break
-        if not run.should_restart(start_loss):
-            break
+        # A float32 J that stops a run goes on in float64 (``refined``) rather than
+        # restarting: its runs end where J no longer resolves their progress.
+        ended_by_scipy = run.run(start)
+        if not (ended_by_scipy and run.refine is None and run.should_restart(start_loss)):
+            if not run.refined():
+                break
         start = run.theta
     return run.verdict()
 
@@ -312,7 +325,8 @@ class _Minimization:
     """One call of :func:`minimize`: memo, best iterate, loss curve, messages; its steps."""
 
     def __init__(self, value_and_grad, theta0, *, hessp, coordinates, **settings):
-        # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision, smooth.
+        # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
+        # smooth, refine.
         vars(self).update(settings)
         self.objective = _CachedObjective(value_and_grad)
         self.method = SOLVERS[self.solver]
@@ -401,9 +415,12 @@ class _Minimization:
         A line search that has run into rounding does neither, at up to 40 evaluations
         an iteration. (Trust-region rejections leave θ in place: not counted.)
         """
+        flat = _no_progress(previous_loss, self.loss, self.rounding)
+        if flat and self.refine is not None:
+            return True  # a float32 J no longer resolves the progress: refine it
         if self.grad_norm < self.best_grad_norm:
             self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
-        elif _no_progress(previous_loss, self.loss, self.rounding):
+        elif flat:
             self.flat_iterates += 1
         if self.flat_iterates < STALL_WINDOW:
             return False
@@ -415,6 +432,30 @@ class _Minimization:
             "is below what this problem's rounding allows"
         )
         return True
+
+    def refined(self):
+        """Switch a float32 J to float64 once, when it would end above tol; True if done.
+
+        The best iterate is evaluated anew and the stall watch starts afresh: the fit
+        goes on with J resolved to float64's rounding.
+        """
+        if (
+            self.refine is None
+            or self.grad_norm <= self.tol
+            or self.stopped_by_callback
+            or not self.budget_left()
+        ):
+            return False
+        self.refine()
+        self.refine, self.single_precision = None, False
+        self.rounding = FLOAT64_ROUNDING
+        self.objective.forget()
+        loss, grad = self.objective(self.theta)
+        self.loss, self.grad_norm = loss, _inf_norm(grad)
+        self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
+        self.stalled = self.rescued = False
+        self.message = ""
+        return self.grad_norm > self.tol
 
     def run(self, start):
         """Run the scipy solver once from ``start``; return whether a restart may follow.
@@ -553,10 +594,6 @@ class _Minimization:
             else "Increase max_iter, scale the features (e.g. StandardScaler), "
             "increase reg_lambda, or loosen tol."
         )
-        if self.single_precision:
-            # Near a small gradient a step lowers J by about |grad|², below the ~1e-8
-            # resolution of J in float32, so line searches give up before tol.
-            advice += " X is float32: J is resolved to ~1e-8 only; fit float64 X or loosen tol."
         if not self.smooth and self.solver != "lbfgs":
             advice += (
                 " ReLU units make J piecewise smooth and the tnc/cg line searches stop at"

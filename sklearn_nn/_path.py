@@ -63,6 +63,9 @@ def minimize_objective(
         smooth=objective.smooth,
         hessp=objective.hessp,
         coordinates=objective.whitening(),
+        refine=getattr(objective, "use_float64_products", None)
+        if objective.dtype == np.float32
+        else None,
     )
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "row_blocks",
     "row_slices",
     "row_sums",
+    "rows_in",
     "rows_of",
 ]
 
@@ -55,11 +56,18 @@ def column_sums(A):
     return np.ones(A.shape[0]) @ A
 
 
-def row_blocks(X):
-    """Slices of rows of X to process together; one for sparse X (slicing CSR copies)."""
-    if sparse.issparse(X):
+def row_blocks(X, dtype=None):
+    """Slices of rows of X to process together, for products in ``dtype`` (X's if None).
+
+    One slice for sparse X in its own dtype (slicing CSR copies); a sparse X to be
+    cast is cut into blocks too, so that only one block is ever copied.
+    """
+    if not sparse.issparse(X):
+        return row_slices(*X.shape, X.itemsize)
+    if dtype is None or dtype == X.dtype:
         return [slice(0, X.shape[0])]
-    return row_slices(*X.shape, X.itemsize)
+    entries_per_row = max(1, X.nnz // max(1, X.shape[0]))
+    return row_slices(X.shape[0], entries_per_row, X.data.itemsize + X.indices.itemsize)
 
 
 def rows_of(X, block):
@@ -67,6 +75,11 @@ def rows_of(X, block):
     if block.start == 0 and block.stop >= X.shape[0]:
         return X
     return X[block]
+
+
+def rows_in(X, block, dtype):
+    """The rows of X in ``block``, in ``dtype``: a copy of the block only if cast."""
+    return rows_of(X, block).astype(dtype, copy=False)
 
 
 def products_by_output(X, W):
@@ -95,27 +108,36 @@ def products_with_rows(X, delta):
 
 
 def affine_forward(X, W, b):
-    """Return ``X W + b`` in X's dtype, laid out output by output.
+    """Return ``X W + b`` in W's dtype, laid out output by output.
 
-    ``W`` and ``b`` are in X's dtype; the layout is :func:`products_by_output`'s.
+    ``W`` and ``b`` share a dtype, normally X's; the layout is
+    :func:`products_by_output`'s. float32 X with float64 parameters is multiplied in
+    float64, cast one row block at a time (never all of X at once).
     """
-    out = products_by_output(X, W)
+    if X.dtype == W.dtype:
+        out = products_by_output(X, W)
+    else:
+        out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
+        for block in row_blocks(X, W.dtype):
+            out[block] = products_by_output(rows_in(X, block, W.dtype), W)
     out += b
     return out
 
 
-def affine_backward(X, delta_of):
+def affine_backward(X, delta_of, dtype=None):
     """Return Xᵀ Δ and Σ_i Δ_i, Δ made block by block by ``delta_of(block)``.
 
     Each block of Δ meets its rows of X while they are in cache, and the whole Δ
     never needs to exist. Xᵀ Δ is summed in the products' own dtype and layout (no
-    strided copy per block), Σ Δ in float64.
+    strided copy per block), Σ Δ in float64. The products run in ``dtype`` (X's if
+    None), X cast block by block.
     """
+    dtype = X.dtype if dtype is None else dtype
     product_total, column_total = None, 0.0
-    for block in row_blocks(X):
+    for block in row_blocks(X, dtype):
         delta = delta_of(block)
         column_total = column_total + column_sums(delta)
-        product = products_with_rows(rows_of(X, block), delta)
+        product = products_with_rows(rows_in(X, block, dtype), delta)
         product_total = (
             product if product_total is None else np.add(product_total, product, out=product_total)
         )

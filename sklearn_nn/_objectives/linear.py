@@ -1,11 +1,12 @@
 """The linear models' objective: logistic, one-vs-rest and softmax regression."""
 
 import numpy as np
+from scipy import sparse
 
 from .._docstring import fill_doc
 from .centring import Centring
 from .heads import HEADS
-from .kernels import affine_forward, column_sums, products_by_output, row_blocks, rows_of
+from .kernels import affine_forward, column_sums, products_by_output, row_blocks, rows_in
 from .rows import AtTheta, InMemoryRows, make_rows
 from .whitening import Whitening, covariance_terms, whitening_step
 
@@ -17,18 +18,25 @@ def _targets_by_output(Y, dtype):
     return np.asfortranarray(Y)
 
 
-def _block(chunk, block, groups):
-    """A row block's X, its targets and its weights, as the head sees them.
+def _block(chunk, block, groups, dtype):
+    """A row block's X (in ``dtype``), its targets and its weights, as the head sees them.
 
     With G fits on the same rows (``groups`` > 1) the head sees each sample once
     per fit, one "row" per (fit, sample) of the block, fit by fit: the targets and
     weights of those rows are laid out so by the objective, block by block.
     """
-    X_block = rows_of(chunk.X, block)
+    X_block = rows_in(chunk.X, block, dtype)
     if groups == 1:
         return X_block, chunk.Y[block], chunk.sample_weight[block]
-    rows = slice(block.start * groups, block.stop * groups)
-    return X_block, chunk.Y[rows], chunk.sample_weight[rows]
+    if not sparse.issparse(chunk.X):  # laid out in these same blocks
+        rows = slice(block.start * groups, block.stop * groups)
+        return X_block, chunk.Y[rows], chunk.sample_weight[rows]
+    # Sparse X is laid out as one block; float64 products cut it into smaller ones,
+    # whose (fit, sample) rows are gathered (a copy of the block's targets only).
+    n_samples, n_outputs = chunk.X.shape[0], chunk.Y.shape[1]
+    Y = chunk.Y.reshape(n_samples, groups, n_outputs, order="F")[block]
+    weights = chunk.sample_weight.reshape(n_samples, groups, order="F")[block]
+    return X_block, Y.reshape(-1, n_outputs, order="F"), weights.reshape(-1, order="F")
 
 
 def _logits(X_block, W, b, groups):
@@ -59,8 +67,8 @@ def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
     """
     loss, grad_W, grad_b = 0.0, np.zeros(W.shape), np.zeros(W.shape[1])
     curvatures = []
-    for block in row_blocks(chunk.X):
-        X_block, Y, s = _block(chunk, block, groups)
+    for block in row_blocks(chunk.X, W.dtype):
+        X_block, Y, s = _block(chunk, block, groups, W.dtype)
         Z = _logits(X_block, W, b, groups)
         if keep_curvature:
             curvatures.append(head.curvature(Z, s))
@@ -76,8 +84,8 @@ def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
 def _curvatures(chunk, W, b, head, groups=1):
     """The head's curvature at the logits X W + b, one map ``dZ ↦ C dZ`` per row block."""
     curvatures = []
-    for block in row_blocks(chunk.X):
-        X_block, _, s = _block(chunk, block, groups)
+    for block in row_blocks(chunk.X, W.dtype):
+        X_block, _, s = _block(chunk, block, groups, W.dtype)
         curvatures.append(head.curvature(_logits(X_block, W, b, groups), s))
     return curvatures
 
@@ -89,8 +97,8 @@ def _hessp_terms(chunk, curvatures, V, v_b, groups=1):
     memory once, like an evaluation.
     """
     grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
-    for block, curvature in zip(row_blocks(chunk.X), curvatures, strict=True):
-        X_block = rows_of(chunk.X, block)
+    for block, curvature in zip(row_blocks(chunk.X, V.dtype), curvatures, strict=True):
+        X_block = rows_in(chunk.X, block, V.dtype)
         U = curvature(_logits(X_block, V, v_b, groups))
         block_W, block_b = _backward(X_block, U, V.shape[1])
         grad_W += block_W
@@ -172,6 +180,7 @@ class LinearObjective:
         self._class_sums = class_sums
         self._class_targets = _class_targets(class_sums, Y.shape[1], keep_curvature)
         self.dtype = X.dtype
+        self.product_dtype = X.dtype  # float64 after use_float64_products()
         self.n_features = X.shape[1]
         self.n_outputs = Y.shape[1] * self.groups
         self.keep_curvature = keep_curvature
@@ -225,11 +234,22 @@ class LinearObjective:
         return np.concatenate([np.ravel(W), self.centring.shifted(W, b)])
 
     def _in_dtype(self, *arrays):
-        return [np.asarray(array).astype(self.dtype, copy=False) for array in arrays]
+        return [np.asarray(array).astype(self.product_dtype, copy=False) for array in arrays]
+
+    def use_float64_products(self):
+        """Evaluate J, ∇J and H·v with float64 products from now on (float32 X).
+
+        Near the optimum a float32 J stops resolving the decrease a line search asks
+        for: its products round W to float32, so a step below float32's spacing of W
+        leaves J unchanged. Row blocks of X are then cast to float64 one at a time
+        (never all of X) and multiplied in float64.
+        """
+        self.product_dtype = np.dtype(np.float64)
+        self._curvature.clear()
 
     def logits(self, theta, X=None):
         """Return Z = X W + b in X's dtype (on the training rows when ``X`` is None)."""
-        W, b = self._in_dtype(*self.model_params(theta))
+        W, b = (array.astype(self.dtype, copy=False) for array in self.model_params(theta))
         if X is None:
             return self.rows.map(affine_forward, W, b, n_columns=self.n_outputs)
         return affine_forward(X, W, b)
@@ -273,8 +293,8 @@ class LinearObjective:
         Σ s ℓ and Σ G, and Xᵀ G = Σ_j (Σ_{i∈j} s_i x_i)(G_j / S_j)ᵀ.
         """
         sums = self._class_sums
-        totals = sums.totals.astype(self.dtype)
-        logits = np.tile(c.astype(self.dtype), (totals.size, 1))
+        totals = sums.totals.astype(self.product_dtype)
+        logits = np.tile(c.astype(self.product_dtype), (totals.size, 1))
         loss, G = self.head.loss_and_grad(logits, self._class_targets, totals)
         grad_W = sums.per_class @ (G / totals[:, None])
         return loss / self.weight_sum, self._in_centred_coordinates(W, grad_W, column_sums(G))

@@ -81,7 +81,7 @@ def _backward_terms(chunk, kept, gradient, W2_t, g_over_S, first_derivative):
         delta *= first_derivative(A[block])
         return delta
 
-    return (A.T @ G, *affine_backward(chunk.X, delta_of))
+    return (A.T @ G, *affine_backward(chunk.X, delta_of, W2_t.dtype))
 
 
 def _direction_terms(chunk, kept, V1, v_b1, first_derivative):
@@ -111,7 +111,7 @@ def _exact_backward_terms(chunk, kept, W2, V2, g_over_S, R_g_over_S, second_deri
     R_delta += dA * second_derivative(A) * kept["R_pre"]
     return (
         A.T @ R_G + kept["R_A"].T @ G,
-        *affine_backward(chunk.X, lambda block: R_delta[block]),
+        *affine_backward(chunk.X, lambda block: R_delta[block], W2.dtype),
     )
 
 
@@ -205,6 +205,7 @@ class TwoLayerObjective:
         self.keep_forward = keep_forward
         self.centring = Centring(self.rows.weighted_mean() if mean is None else mean)
         self.dtype = X.dtype
+        self.product_dtype = X.dtype  # float64 after use_float64_products()
         d, k = X.shape[1], Y.shape[1]
         self.shapes = [(d, n_hidden), (n_hidden,), (n_hidden, k), (k,)]
         self._bounds = np.cumsum([0] + [int(np.prod(shape)) for shape in self.shapes])
@@ -225,7 +226,16 @@ class TwoLayerObjective:
         ]
 
     def _in_dtype(self, *arrays):
-        return [np.asarray(array).astype(self.dtype, copy=False) for array in arrays]
+        return [np.asarray(array).astype(self.product_dtype, copy=False) for array in arrays]
+
+    def use_float64_products(self):
+        """Evaluate J, ∇J and H·v in float64 from now on (float32 X).
+
+        Near the optimum a float32 J stops resolving the decrease a line search asks
+        for. Row blocks of X are then cast to float64 one at a time (never all of X).
+        """
+        self.product_dtype = np.dtype(np.float64)
+        self._at.clear()
 
     def _first_layer(self, W1, c1):
         """W1 and the model's b1 = c1 − μᵀW1, in X's dtype."""
@@ -268,11 +278,8 @@ class TwoLayerObjective:
     def logits(self, theta, X=None):
         """Return Z = f(X W1 + b1) W2 + b2 in X's dtype (training rows when None)."""
         W1, b1, W2, b2 = self.model_params(theta)
-        params = (
-            *self._first_layer(W1, self.centring.shifted(W1, b1)),
-            *self._in_dtype(W2, b2),
-            self.activation,
-        )
+        b1 = self.centring.intercepts(W1, self.centring.shifted(W1, b1))
+        params = (*(array.astype(self.dtype) for array in (W1, b1, W2, b2)), self.activation)
         if X is None:
             return self.rows.map(_logits, *params, n_columns=W2.shape[1])
         return _logits(X, *params)
