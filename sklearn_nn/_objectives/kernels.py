@@ -97,10 +97,10 @@ def products_by_output(X, W):
 def products_with_rows(X, delta):
     """Return Xᵀ delta, shape (n_features, n_columns).
 
-    Dense float64 X is multiplied as (deltaᵀ X)ᵀ: when X comes from memory (the
-    network reads it a second time, after its forward pass over all rows; a Dask
-    chunk), OpenBLAS's dgemm runs that faster for a few dozen columns. Its sgemm
-    runs it slower, so float32 and sparse X are multiplied as they are.
+    Dense float64 X is multiplied as (deltaᵀ X)ᵀ, which OpenBLAS's dgemm runs faster
+    from a few columns on, whether X comes from memory (the network's second read of
+    X, a Dask chunk) or from cache (a linear model's row block). Its sgemm runs it
+    slower, so float32 and sparse X are multiplied as they are.
     """
     if X.dtype == np.float64 and not sparse.issparse(X):
         return (delta.T @ X).T

@@ -6,7 +6,14 @@ from scipy import sparse
 from .._docstring import fill_doc
 from .centring import Centring
 from .heads import HEADS
-from .kernels import affine_forward, column_sums, products_by_output, row_blocks, rows_in
+from .kernels import (
+    affine_forward,
+    column_sums,
+    products_by_output,
+    products_with_rows,
+    row_blocks,
+    rows_in,
+)
 from .rows import AtTheta, InMemoryRows, make_rows
 from .whitening import Whitening, covariance_terms, whitening_step
 
@@ -55,7 +62,7 @@ def _logits(X_block, W, b, groups):
 def _backward(X_block, G, n_columns):
     """Xᵀ G and Σ G of a row block, G back in the layout of W's columns."""
     G = G.reshape(-1, n_columns, order="F")
-    return X_block.T @ G, column_sums(G)
+    return products_with_rows(X_block, G), column_sums(G)
 
 
 def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
