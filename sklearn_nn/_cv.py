@@ -460,7 +460,8 @@ def _stacked_path(X, Y, fold_weights, reg_lambdas, head, start, settings):
             if fold_message is not None:
                 messages.append(f"fold {fold}: {fold_message}")
         theta = objective.theta(W, b)
-        outcome.x, outcome.loss = theta, objective.value_and_grad(theta)[0]
+        outcome.x = theta
+        outcome.loss, outcome.grad = objective.value_and_grad(theta)
         return outcome, "; ".join(messages) or None
 
     outcomes, seconds, messages = solve_path(

@@ -69,6 +69,8 @@ class OptimizeOutcome:
     loss_curve: list = field(default_factory=list)
     converged: bool = False
     message: str = ""
+    #: ∇J at x (in θ), for a caller that changes J by a known term (a path's λ).
+    grad: np.ndarray | None = None
 
 
 class _RunFinished(Exception):
@@ -349,7 +351,8 @@ class _Minimization:
                 "be computed in float64. Use a smaller reg_lambda, weights of a moderate "
                 "range, or scaled features (e.g. StandardScaler)."
             )
-        self.theta, self.loss, self.grad_norm = theta0, loss0, _inf_norm(grad0)
+        self.theta, self.loss, self.grad = theta0, loss0, grad0
+        self.grad_norm = _inf_norm(grad0)
         # The stall watch: the smallest gradient so far, and how many iterates since
         # left J unchanged to rounding.
         self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
@@ -387,7 +390,7 @@ class _Minimization:
             raise _RunFinished
         moved = not np.array_equal(theta, self.theta)
         previous_loss = self.loss
-        self.theta, self.loss, self.grad_norm = theta, loss, _inf_norm(grad)
+        self.theta, self.loss, self.grad, self.grad_norm = theta, loss, grad, _inf_norm(grad)
         self.loss_curve.append(loss)
         iteration = len(self.loss_curve)
         if self.verbose:
@@ -451,7 +454,7 @@ class _Minimization:
         self.rounding = FLOAT64_ROUNDING
         self.objective.forget()
         loss, grad = self.objective(self.theta)
-        self.loss, self.grad_norm = loss, _inf_norm(grad)
+        self.loss, self.grad, self.grad_norm = loss, grad, _inf_norm(grad)
         self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
         self.stalled = self.rescued = False
         self.message = ""
@@ -493,7 +496,8 @@ class _Minimization:
         final_theta = self.coordinates.to_theta(result.x)
         final_loss, final_grad = self.objective(final_theta)
         if final_loss < self.loss:
-            self.theta, self.loss, self.grad_norm = final_theta, final_loss, _inf_norm(final_grad)
+            self.theta, self.loss, self.grad = final_theta, final_loss, final_grad
+            self.grad_norm = _inf_norm(final_grad)
         return True
 
     def should_restart(self, start_loss):
@@ -583,7 +587,7 @@ class _Minimization:
                 stacklevel=_outside_stacklevel(),
             )
         outcome = self.theta, self.loss, self.grad_norm, len(self.loss_curve), self.loss_curve
-        return OptimizeOutcome(*outcome, converged=converged, message=self.message)
+        return OptimizeOutcome(*outcome, converged=converged, message=self.message, grad=self.grad)
 
     def _advice(self):
         """The remedies the ConvergenceWarning suggests."""

@@ -118,18 +118,26 @@ def _predicted_start(objective, reg_lambdas, outcomes, theta0):
     The solution θ(λ) is a smooth curve: the polynomial in log λ through the last
     (up to three) solutions predicts the next one far better than the last solution
     alone (on standardised digits it halves a path's iterations). The prediction is
-    taken only if its J is below that of the last solution, and its evaluation is
-    returned, ``(θ, J, ∇J)``, for the solve to start with.
+    taken only if its J is below that of the last solution. The start's evaluation
+    is returned with it, ``(θ, J, ∇J)``, for the solve to begin with.
     """
     if not outcomes:
         objective.set_penalty(reg_lambdas[-1])
         return theta0, None
     last = outcomes[-1]
-    penalty_before = objective.penalty(last.x)
+    penalty_before, gradient_before = objective.penalty(last.x), objective.penalty_gradient(last.x)
     objective.set_penalty(reg_lambdas[-1])
+    # J and ∇J at the last solution under the new λ differ only by the penalty's
+    # terms: that start needs no pass over the data.
+    value_at_last = last.loss - penalty_before + objective.penalty(last.x)
+    at_last = (
+        last.x,
+        value_at_last,
+        last.grad - gradient_before + objective.penalty_gradient(last.x),
+    )
     known = np.asarray(reg_lambdas[-4:-1])
     if len(outcomes) < 2 or not np.all(known > 0) or reg_lambdas[-1] <= 0:
-        return last.x, None
+        return last.x, at_last
     nodes, target = np.log(known[-3:]), np.log(reg_lambdas[-1])
     solutions = [outcome.x for outcome in outcomes[-nodes.size :]]
     guess = np.zeros_like(last.x)
@@ -137,10 +145,9 @@ def _predicted_start(objective, reg_lambdas, outcomes, theta0):
         others = np.delete(nodes, i)
         guess += np.prod((target - others) / (nodes[i] - others)) * solution
     value, grad = objective.value_and_grad(guess)
-    value_at_last = last.loss - penalty_before + objective.penalty(last.x)
     if value < value_at_last:
         return guess, (guess, value, grad)
-    return last.x, None
+    return last.x, at_last
 
 
 def recording_convergence(fit, *args, **kwargs):

@@ -286,6 +286,14 @@ class LinearObjective:
         """The penalty's part of J(θ) at the current λ: λ/2 ‖W‖² / S."""
         return self._penalty(self.unpack(theta)[0]) / self.weight_sum
 
+    def penalty_gradient(self, theta):
+        """∇ of :meth:`penalty` at θ: λ W / S on W, zero on the intercepts."""
+        W, _ = self.unpack(theta)
+        out = np.zeros(self.n_params)
+        out_W, _ = self.unpack(out)
+        np.multiply(W, self.reg_lambda / self.weight_sum, out=out_W)
+        return out
+
     def _penalty(self, W):
         """λ/2 ‖W‖², or Σ_g λ_g/2 ‖W_g‖² for several fits."""
         if self.groups == 1:
