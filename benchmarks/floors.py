@@ -38,7 +38,7 @@ def linear_floor(workload, X, y, seconds):
     W = rng.standard_normal((d, k)).astype(X.dtype)
     G = rng.standard_normal((n, k)).astype(X.dtype)
     ways = _sparse_floors(X, W, G) if sparse.issparse(X) else _floors(X, W, G)
-    functions = {**ways, "ours": _fresh_theta_evaluation(objective, theta)}
+    functions = {**ways, "ours": fresh_theta_evaluation(objective, theta)}
     theirs = _sklearn_evaluation(workload, X, y, rng)
     if theirs is not None:
         functions["sklearn"] = theirs
@@ -56,7 +56,7 @@ def network_floor(workload, X, y, seconds):
     W1 = rng.standard_normal((d, h)).astype(X.dtype)
     delta = rng.standard_normal((n, h)).astype(X.dtype)
     times = measure.interleaved(
-        {**_floors(X, W1, delta), "ours": _fresh_theta_evaluation(objective, theta)},
+        {**_floors(X, W1, delta), "ours": fresh_theta_evaluation(objective, theta)},
         budget_seconds=seconds,
     )
     return _floor_row(f"X·W1 ({n}×{d}·{d}×{h}) + Xᵀ·Δ ({d}×{n}·{n}×{h})", times)
@@ -150,7 +150,7 @@ def _floor_times(times):
     return [min(round_times) for round_times in zip(*ways, strict=True)]
 
 
-def _fresh_theta_evaluation(objective, theta):
+def fresh_theta_evaluation(objective, theta):
     """``value_and_grad`` at a new θ every call, as in a solver: no per-θ cache can hit."""
     state = {"calls": 0}
 

@@ -15,6 +15,14 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from benchmarks import dask_overhead, measure
+from benchmarks.choosing_lambda import (
+    EXACT_TOL,
+    GRID_OURS,
+    GRID_SKLEARN,
+    NO_ITERATION_TOL,
+    ROW_SECONDS,
+)
+from benchmarks.choosing_lambda import LADDER as LAMBDA_LADDER
 from benchmarks.linear_rows import LADDER, MAX_ITER, REPEAT_WINDOW, TARGET_REL
 
 
@@ -64,6 +72,20 @@ def fmt_ratio(ratio, lower):
     return f"{'> ' if lower else ''}{ratio:.2f}×"
 
 
+def code_version():
+    """``git describe --always --dirty`` of the checkout (``unknown`` without git)."""
+    try:
+        return subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
 def header(bench, command, total_seconds):
     """Title and facts of the run: command, date, machine, versions, threads, method."""
     import scipy
@@ -80,16 +102,7 @@ def header(bench, command, total_seconds):
                     break
     except OSError:
         pass
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = "unknown"
+    commit = code_version()
     pools = []
     for pool in threadpool_info():
         where = Path(pool["filepath"]).parent.name
@@ -321,4 +334,137 @@ def defaults_table(rows):
                 f"{gap:.1e} | {fmt_time(fit.seconds)} | {len(fit.times)} | "
                 f"{'—' if speedup is None else f'{speedup:.2f}×'} |"
             )
+    return [*lines, ""]
+
+
+def _per_pass(run, seconds):
+    """ms per pass over X of a search (``≤`` when its passes are a lower bound)."""
+    if run.passes is None or not run.passes.count:
+        return "—"
+    return f"{'≤ ' if run.passes.at_least else ''}{1e3 * seconds / run.passes.count:.3g}"
+
+
+def _gap_cell(row, entry, run):
+    gap = row.gap(entry, run)
+    return "—" if gap is None else f"{gap:.1e}"
+
+
+def lambda_tables(section, bench, command):
+    """The searches over λ (``choosing_lambda``): times, scores, work, defaults, ladder."""
+    rows = section["rows"]
+    lines = [
+        "## Choosing λ: searches by cross-validation",
+        "",
+        f"Measured by `{command}` (code {code_version()}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average at start/end "
+        f"{bench.load_start:.2f} / {os.getloadavg()[0]:.2f}). In each row every contender "
+        "gets the same data, λ grid and folds (`StratifiedKFold(k, shuffle=True, "
+        "random_state=0)`), `n_jobs=1` and one BLAS thread, and runs at its defaults; "
+        "`LogisticRegressionCV` and `GridSearchCV(LogisticRegression)` search C = 1/λ. "
+        "Contenders are fitted in interleaved rounds (order rotating; at least 2, more up "
+        f"to {bench.args.repeats} while the row has taken less than {ROW_SECONDS:g} s); "
+        "time = median, ratio = median of per-round ratios, contender ÷ ours (bold). "
+        "Scores are mean held-out accuracies over the folds, one per λ; *exact* is the "
+        f"same search at tol = {EXACT_TOL:g} (max_iter 10 000), and max |Δ| the largest "
+        "difference of a search's mean scores from the exact ones over the grid. Passes: "
+        "ours counted (`instrumentation.count_passes`; a pass of our linear CV estimator "
+        "evaluates every fold at once); LogisticRegressionCV: ≥ Σ n_iter_ + fits, the "
+        "fewest its L-BFGS can make; fits: `minimize` calls, refit included. *Fixed*: our "
+        f"search at tol = {NO_ITERATION_TOL:g}, which every starting point meets: no fit "
+        "iterates, what is left is validation, set-up, one evaluation per fit, scoring "
+        "and the refit's set-up.",
+        "",
+        "| row | contender | time [s] | n | ratio vs ours | fixed [s] | chosen λ | "
+        "its mean score | max abs(Δ) vs exact | ConvergenceWarning | fits | iterations | "
+        "passes | ms per pass | held-out accuracy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        grid = row.spec.reg_lambdas
+        for entry in row.entries:
+            run = entry.first
+            label = f"**{entry.label}**" if entry is row.reference else entry.label
+            lines.append(
+                f"| {row.spec.name} | {label} | {fmt_time(entry.seconds)} | "
+                f"{len(entry.times)} | {row.ratio(entry):.2f}× | "
+                f"{fmt_time(entry.fixed_seconds)} | {grid[run.chosen]:.3g} | "
+                f"{run.scores[run.chosen]:.4f} | {_gap_cell(row, entry, run)} | "
+                f"{'yes' if run.warned else 'no'} | {run.fits} | "
+                f"{'—' if run.iterations is None else run.iterations} | "
+                f"{'—' if run.passes is None else run.passes} | "
+                f"{_per_pass(run, entry.seconds)} | "
+                f"{'—' if run.held_out is None else f'{run.held_out:.4f}'} |"
+            )
+    lines.append("")
+    for row in rows:
+        spec, grid = row.spec, row.spec.reg_lambdas
+        exact = "each search's own"
+        if spec.exact not in (None, "each") and not spec.ladder:
+            exact = f"{spec.label(spec.exact)}'s, for every contender"
+        spread = row.exact_spread()
+        agree = ""
+        if spread is not None:
+            agree = "; the exact searches' mean scores are " + (
+                "identical" if spread == 0 else f"within {spread:.1e} of each other"
+            )
+        what = f"{spec.model}, " if spec.model != "network" else f"H = {spec.hidden}, "
+        held = f"; {row.held_out_rows} rows held out" if row.held_out_rows else ""
+        lines.append(
+            f"- {spec.name}: {spec.about}, {row.shape[0]:,} × {row.shape[1]}{held}; "
+            f"{what}{len(grid)} λ log-spaced from {grid[0]:g} to {grid[-1]:g}, "
+            f"{spec.n_folds} folds; one fold's evaluation of J and ∇J (our base model): "
+            f"{row.fold_eval_ms:.3g} ms"
+            + ("" if spec.model == "network" else f"; exact: {exact}{agree}")
+        )
+    lines += [
+        "",
+        "### GridSearchCV over λ, each library at its defaults",
+        "",
+        "| row | contender | tol | time [s] | n | ratio vs ours | max abs(Δ) vs exact | "
+        "chosen λ | exact's λ |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ours, theirs = row.entry(GRID_OURS), row.entry(GRID_SKLEARN)
+        if ours is None or theirs is None:
+            continue
+        grid = row.spec.reg_lambdas
+        for entry in (ours, theirs):
+            exact = row.exact_of(entry)
+            lines.append(
+                f"| {row.spec.name} | {entry.label} | {row.spec.default_tol(entry.key):g} | "
+                f"{fmt_time(entry.seconds)} | {len(entry.times)} | "
+                f"{row.ratio(entry, ours):.2f}× | {_gap_cell(row, entry, entry.first)} | "
+                f"{grid[entry.first.chosen]:.3g} | "
+                f"{'—' if exact is None else f'{grid[exact.chosen]:.3g}'} |"
+            )
+    lines += [
+        "",
+        "### Tolerance ladder",
+        "",
+        f"Each linear search at tol = {', '.join(f'{t:g}' for t in LAMBDA_LADDER)} (max_iter "
+        "10 000, one fit each, interleaved) and at its default tol (its default fit, "
+        "max_iter included: the rounds above), against its exact search.",
+        "",
+        "| row | contender | tol | time [s] | max abs(Δ) vs exact | chosen λ | exact's λ? | "
+        "ConvergenceWarning |",
+        "|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        grid = row.spec.reg_lambdas
+        for entry in row.entries:
+            exact = row.exact_of(entry)
+            if exact is None or (not entry.ladder and entry.exact is None):
+                continue
+            for tol, run, seconds in row.ladder_runs(entry):
+                if run is entry.first:
+                    tol_cell = f"{tol:g} (default)"
+                else:
+                    tol_cell = f"{tol:g}" + (" (exact)" if run is entry.exact else "")
+                lines.append(
+                    f"| {row.spec.name} | {entry.label} | {tol_cell} | {fmt_time(seconds)} | "
+                    f"{_gap_cell(row, entry, run)} | {grid[run.chosen]:.3g} | "
+                    f"{'yes' if run.chosen == exact.chosen else 'no'} | "
+                    f"{'yes' if run.warned else 'no'} |"
+                )
     return [*lines, ""]

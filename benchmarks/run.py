@@ -18,7 +18,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from benchmarks import dask_overhead, defaults, report
+from benchmarks import choosing_lambda, dask_overhead, defaults, report
 from benchmarks.bench import Bench, log
 from benchmarks.linear_rows import FLOAT32_SKLEARN_CHOICES, linear_row
 from benchmarks.network_rows import digits_row, network_row
@@ -36,9 +36,9 @@ def parse_args(argv):
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated workloads (binary,ovr,softmax,network,digits,dask, the rows on "
-        "users' data: collinear,microchips,digits16-softmax,...,mnist,text), or 'user' for "
-        "all of those; default: all but " + ",".join(NOT_IN_DEFAULT_RUN),
+        help="comma-separated workloads (binary,ovr,softmax,network,digits,lambda,dask, the "
+        "rows on users' data: collinear,microchips,digits16-softmax,...,mnist,text), or "
+        "'user' for all of those; default: all but " + ",".join(NOT_IN_DEFAULT_RUN),
     )
     parser.add_argument("--dtypes", default="float64,float32")
     parser.add_argument(
@@ -70,6 +70,12 @@ def parse_args(argv):
         help="seconds after which no further repeats start (default 360; quick: none)",
     )
     parser.add_argument("--floor-seconds", type=float, default=None)
+    parser.add_argument(
+        "--lambda-full-ladder",
+        action="store_true",
+        help="choosing λ: the tolerance ladder and every exact search on the 100 000-row "
+        "row too (adds minutes)",
+    )
     parser.add_argument(
         "--output", default=None, help=f"Markdown file (default {OUTPUT}; quick: none)"
     )
@@ -112,12 +118,16 @@ def main(argv=None):
     command = "python -m benchmarks.run" + ("" if not argv else " " + " ".join(argv))
     chosen = workloads(args.quick)
     linear_rows, network_rows, defaults_rows, digits, dask_row = [], [], [], None, None
+    lambda_section = None
     with threadpool_limits(limits=args.threads):
         for name in args.only:
             workload = chosen[name]
             if workload.kind == "dask":
                 # Makes its own data, once Dask is known to be there.
                 dask_row = dask_overhead.dask_row(workload)
+                continue
+            if workload.kind == "lambda":  # each of its rows makes its own data
+                lambda_section = choosing_lambda.lambda_section(bench, workload)
                 continue
             start = time.perf_counter()
             try:
@@ -155,9 +165,13 @@ def main(argv=None):
         lines += report.defaults_table(defaults_rows)
     if digits is not None:
         lines += report.digits_table(digits)
+    if lambda_section is not None:
+        lines += report.lambda_tables(lambda_section, bench, command)
     if dask_row is not None:
         lines += report.dask_table(dask_row)
-    lines += targets_report(linear_rows, network_rows, digits, dask_row, defaults_rows)
+    lines += targets_report(
+        linear_rows, network_rows, digits, dask_row, defaults_rows, lambda_section
+    )
     markdown = "\n".join(lines)
     print(markdown)
     if args.output:

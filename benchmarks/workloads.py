@@ -440,7 +440,8 @@ def iterations(model):
 
 def workloads(quick=False):
     """All workloads, by name, at full or smoke-test (``quick``) sizes."""
-    from benchmarks.user_data import user_workloads  # it imports this module
+    from benchmarks.choosing_lambda import LambdaWorkload  # these import this module
+    from benchmarks.user_data import user_workloads
 
     if quick:
         sizes = {"binary": (3_000, 20), "ovr": (2_000, 20), "softmax": (2_000, 20)}
@@ -475,5 +476,6 @@ def workloads(quick=False):
         "network": network,
         "digits": digits,
         **user_workloads(quick),
+        "lambda": LambdaWorkload("lambda", quick),
         "dask": DaskWorkload("dask", binary, evaluations=3 if quick else 15),
     }

@@ -41,7 +41,26 @@ TARGET_TABLES = [
     "### Peak memory",
     "### Second-order solvers",
     "### Fitting on a Dask cluster",
+    "### Choosing λ",
 ]
+#: The "choosing λ" rows (benchmarks/choosing_lambda.py) and their contenders.
+LAMBDA_ROWS = {
+    "microchips": [
+        "RegLogisticClassifierCV",
+        "LogisticRegressionCV",
+        "GridSearchCV(RegLogisticClassifier)",
+        "GridSearchCV(LogisticRegression)",
+    ],
+    "digits": ["SoftmaxClassifierCV", "LogisticRegressionCV", "GridSearchCV(SoftmaxClassifier)"],
+    "digits-10λ": ["GridSearchCV(SoftmaxClassifier)", "GridSearchCV(LogisticRegression)"],
+    "binary": [
+        "RegLogisticClassifierCV",
+        "LogisticRegressionCV",
+        "GridSearchCV(RegLogisticClassifier)",
+        "GridSearchCV(LogisticRegression)",
+    ],
+    "network": ["TwoLayerMLPClassifierCV", "GridSearchCV(TwoLayerMLPClassifier)"],
+}
 
 
 def test_quick_suite_runs_end_to_end(tmp_path):
@@ -62,6 +81,9 @@ def test_quick_suite_runs_end_to_end(tmp_path):
         "## Digits: held-out accuracy",
         "## Fits at defaults: float32 against float64",
         "## Dask: overhead of fitting on a cluster",
+        "## Choosing λ: searches by cross-validation",
+        "### GridSearchCV over λ, each library at its defaults",
+        "### Tolerance ladder",
         "## Performance targets vs achieved",
         *TARGET_TABLES,
     ]:
@@ -79,6 +101,7 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     assert_defaults_section(report)
     assert_user_targets(report)
     assert_dask_section(report)
+    assert_lambda_section(report)
     assert_target_tables(report)
     assert not re.search(r"issue|#\d|goal", report, re.IGNORECASE), "tracker language"
 
@@ -143,6 +166,78 @@ def assert_user_targets(report):
             f"| {workload}: float32 fit at defaults converges |",
         ]:
             assert what in targets
+
+
+def assert_lambda_section(report):
+    from benchmarks.choosing_lambda import EXACT_TOL, LADDER
+
+    section = report.split("## Choosing λ: searches by cross-validation")[1].split("\n## ")[0]
+    assert "Measured by `python -m benchmarks.run --quick --only" in section
+    searches, defaults, ladder = section.split("\n### ")
+    header, *rows = table_rows(searches)
+    assert [(row[0], row[1].strip("*")) for row in rows] == [
+        (name, label) for name, labels in LAMBDA_ROWS.items() for label in labels
+    ]
+    cell = {name: header.index(name) for name in header}
+    for row in rows:
+        ratio = row[cell["ratio vs ours"]]
+        if row[1].startswith("**"):  # the reference of its row's ratios
+            assert ratio == "1.00×"
+        assert ratio.endswith("×") and float(ratio[:-1]) > 0
+        assert float(row[cell["time [s]"]]) > 0 and int(row[cell["n"]]) >= 2
+        assert 0 <= float(row[cell["its mean score"]]) <= 1
+        passes = row[cell["passes"]]
+        if "LogisticRegression)" in row[1]:
+            assert passes == "—" and row[cell["fixed [s]"]] == "—"
+        elif row[1] == "LogisticRegressionCV":
+            assert re.fullmatch(r"≥ \d+", passes) and row[cell["ms per pass"]].startswith("≤ ")
+        else:  # ours, counted
+            assert int(passes) > 0 and float(row[cell["fixed [s]"]]) > 0
+        held_out = row[cell["held-out accuracy"]]
+        if row[0] == "network":
+            assert 0 < float(held_out) <= 1 and row[cell["max abs(Δ) vs exact"]] == "—"
+        else:
+            assert held_out == "—" and float(row[cell["max abs(Δ) vs exact"]]) >= 0
+    assert section.count("the exact searches' mean scores are") == 3  # rows with their own
+
+    _, *rows = table_rows(defaults)
+    assert [(row[0], row[1]) for row in rows] == [
+        (name, label)
+        for name in ("microchips", "digits-10λ", "binary")
+        for label in LAMBDA_ROWS[name]
+        if label.startswith("GridSearchCV")
+    ]
+    _, *rows = table_rows(ladder)
+    tolerances = {}
+    for row in rows:
+        tolerances.setdefault((row[0], row[1]), []).append(row[2])
+        assert row[6] in {"yes", "no"} and row[7] in {"yes", "no"}
+        if "(exact)" in row[2]:
+            assert float(row[4]) == 0 and row[6] == "yes"
+    for name in ("microchips", "digits"):
+        for label in LAMBDA_ROWS[name]:
+            tols = [float(tol.split()[0]) for tol in tolerances[(name, label)]]
+            assert sorted(tols[:-1], reverse=True) == tols[:-1] and tols[-1] == EXACT_TOL
+            assert (
+                set(LADDER) <= set(tols)
+                and sum("default" in t for t in tolerances[(name, label)]) == 1
+            )
+    # Without the full ladder, the 100 000-row row runs one exact search, for everyone.
+    assert [key for key in tolerances if key[0] == "binary"] == [
+        ("binary", "LogisticRegressionCV")
+    ]
+
+    targets = report.split("### Choosing λ")[1]
+    for what in [
+        "| microchips: ours CV vs LogisticRegressionCV | ≥ 3× |",
+        "| digits: ours CV vs GridSearchCV over our base model | ≥ 5× |",
+        "| binary: ours CV vs LogisticRegressionCV | ≥ 3× |",
+        "| network: ours CV vs GridSearchCV(TwoLayerMLPClassifier) | ≥ 3× |",
+        "| network: held-out accuracy of the refitted model vs GridSearchCV's |",
+        "| digits-10λ: GridSearchCV at defaults, ours vs scikit-learn's | ≥ 1.5× |",
+        "| binary: GridSearchCV(ours) at defaults, mean CV scores vs the exact search's |",
+    ]:
+        assert what in targets
 
 
 def test_sparse_text_rows_are_csr_of_the_asked_density():
