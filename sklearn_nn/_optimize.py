@@ -54,6 +54,8 @@ NONSMOOTH_WINDOW = 10
 #: Iterates that moved θ but left J unchanged to rounding, since ‖∇J‖∞ last reached a
 #: new low, after which a fit on a smooth J has stalled.
 STALL_WINDOW = 3
+#: Evaluations of an iterate whose line search took its first or second trial step.
+EASY_STEP_EVALUATIONS = 2
 #: Rounding of a float64 sum J, relative to max(|J|, 1).
 FLOAT64_ROUNDING = 4 * np.finfo(np.float64).eps
 
@@ -356,6 +358,7 @@ class _Minimization:
         # The stall watch: the smallest gradient so far, and how many iterates since
         # left J unchanged to rounding.
         self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
+        self.evaluations_at_last_iterate = self.objective.n_evaluations
         if self.verbose:
             norm = self.grad_norm
             print(f"{self.method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {norm:.3e}")
@@ -419,8 +422,12 @@ class _Minimization:
         an iteration. (Trust-region rejections leave θ in place: not counted.)
         """
         flat = _no_progress(previous_loss, self.loss, self.rounding)
-        if flat and self.refine is not None:
-            return True  # a float32 J no longer resolves the progress: refine it
+        evaluations = self.objective.n_evaluations - self.evaluations_at_last_iterate
+        self.evaluations_at_last_iterate = self.objective.n_evaluations
+        if flat and self.refine is not None and evaluations > EASY_STEP_EVALUATIONS:
+            # A float32 J that no longer resolves the progress, and a line search
+            # that starts to search for it: go on in float64 (``refined``).
+            return True
         if self.grad_norm < self.best_grad_norm:
             self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
         elif flat:
