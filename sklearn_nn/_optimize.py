@@ -28,7 +28,6 @@ import os
 import sys
 import time
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -36,7 +35,7 @@ import numpy as np
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from . import instrumentation
+from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed
 
 __all__ = ["SECOND_ORDER", "SOLVERS", "OptimizeOutcome", "StopTraining", "minimize"]
 
@@ -79,98 +78,8 @@ class _RunFinished(Exception):
     """Raised from the callback when the rule is met, max_iter is reached or J stalls."""
 
 
-class _SubproblemFailed(Exception):
-    """Raised from the Hessian product when an inner solver cannot end on its own.
-
-    ``at_floor``: ∇J is too small for the inner solver; more iterations would not help.
-    """
-
-    def __init__(self, message, at_floor=False):
-        super().__init__(message)
-        self.at_floor = at_floor
-
-
-class _GuardedHessp:
-    """``hessp`` for scipy, stopping inner loops that would never end.
-
-    scipy's trust-ncg solves its subproblem with an unbounded CG loop: a NaN or
-    infinite product (λ/S ~ 1e158 when all weights are ~1e-150) keeps it running
-    forever, and so can rounding on such a problem. A non-finite product, or more
-    products at one θ than CG needs in exact arithmetic (n) with a wide margin,
-    ends the run as a failed line search would.
-    """
-
-    def __init__(self, hessp, n_params):
-        self._hessp = hessp
-        self._limit = 20 * n_params + 100
-        self._theta_key = None
-        self._count = 0
-
-    def __call__(self, theta, v):
-        key = theta.tobytes()
-        if key != self._theta_key:
-            self._theta_key, self._count = key, 0
-        self._count += 1
-        if self._count > self._limit:
-            raise _SubproblemFailed(f"more than {self._limit} Hessian products at one point")
-        if not np.all(np.isfinite(v)):
-            # trust-krylov's Lanczos process (trlib) divides by norms that vanish when ∇J
-            # is tiny (~1e-9, well-conditioned problems): a NaN direction follows.
-            raise _SubproblemFailed(
-                "the subproblem solver broke down (it asked for the Hessian product along"
-                " a NaN direction; nothing overflowed): this gradient is below what it"
-                " resolves on this problem, its tolerance floor",
-                at_floor=True,
-            )
-        instrumentation._record_hessian_product()
-        product = self._hessp(theta, v)
-        if not np.all(np.isfinite(product)):
-            raise _SubproblemFailed("the Hessian product overflowed")
-        return product
-
-
 class StopTraining(Exception):
     """Raised by a user callback to end training early at the current iterate."""
-
-
-class _CachedObjective:
-    """Remember the last few (θ, J, ∇J) so the callback never re-evaluates.
-
-    scipy hands the callback the accepted iterate, which the solver evaluated a
-    moment before (TNC evaluates other points in between), so a short memory hits.
-    """
-
-    def __init__(self, value_and_grad, size=4):
-        self._value_and_grad = value_and_grad
-        self._size = size
-        self._memory = OrderedDict()
-        self.n_evaluations = 0
-
-    def forget(self):
-        """Drop what is remembered (J itself changed: :meth:`_Minimization.refined`)."""
-        self._memory.clear()
-
-    def __call__(self, theta):
-        key = theta.tobytes()
-        if key not in self._memory:
-            self.n_evaluations += 1
-            instrumentation._record_evaluation()
-            # A line search may try a point so far out that J exceeds the float
-            # range (logits ~1e308 on features of 1e8 after one wild step; then
-            # inf − inf in the head): there J = +inf is the true answer, and every
-            # solver backs off from it.
-            with np.errstate(over="ignore", invalid="ignore"):
-                value, grad = self._value_and_grad(theta)
-            value = float(value)
-            if not np.isfinite(value):
-                value = np.inf
-            elif not np.all(np.isfinite(grad)):
-                raise FloatingPointError(f"J = {value!r} is finite but its gradient is not.")
-            self._memory[key] = (value, grad)
-            if len(self._memory) > self._size:
-                self._memory.popitem(last=False)
-        value, grad = self._memory[key]
-        return value, grad.copy()
 
 
 def _scipy_options(solver, n_params, max_iter):
@@ -332,14 +241,14 @@ class _Minimization:
         # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
         # smooth, refine.
         vars(self).update(settings)
-        self.objective = _CachedObjective(value_and_grad)
+        self.objective = CachedObjective(value_and_grad)
         self.method = SOLVERS[self.solver]
         # J's rounding, relative to max(|J|, 1): float64 sums, of float32 terms for
         # float32 data (resolved to ~1e-8 then).
         self.rounding = 1e-8 if self.single_precision else FLOAT64_ROUNDING
         self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
         theta0 = np.array(theta0, dtype=np.float64)
-        self.hessp = _GuardedHessp(hessp, theta0.size) if self.solver in SECOND_ORDER else None
+        self.hessp = GuardedHessp(hessp, theta0.size) if self.solver in SECOND_ORDER else None
         self.loss_curve = []
         self.message = ""
         self.stopped_by_callback = self.stalled = self.rescued = False
@@ -477,7 +386,7 @@ class _Minimization:
         options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
         iterations_before = len(self.loss_curve)
         try:
-            # After a wild trial point (see _CachedObjective) scipy's own arithmetic
+            # After a wild trial point (see CachedObjective) scipy's own arithmetic
             # may overflow too (Newton-CG scales a direction of tiny negative
             # curvature by 1/curv). The iterates kept all have a finite J.
             with np.errstate(over="ignore", invalid="ignore"):
@@ -495,7 +404,7 @@ class _Minimization:
         except StopTraining:
             self.stopped_by_callback = True
             return False
-        except _SubproblemFailed as failure:
+        except SubproblemFailed as failure:
             self.message, self.stalled = f"stopped, {failure}", failure.at_floor
             return False
         self.message = f"scipy says: {result.message}"

@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 import sklearn_nn._optimize as optimize
 import sklearn_nn._path
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier
+from sklearn_nn._evaluations import GuardedHessp, SubproblemFailed
 from sklearn_nn._optimize import SOLVERS, minimize
 from sklearn_nn.instrumentation import objective
 
@@ -126,14 +127,12 @@ def test_trust_krylov_below_its_floor_says_so_and_not_overflow(cls):
 
 
 def test_a_nan_direction_is_the_subproblem_solvers_floor_not_an_overflow():
-    guarded = optimize._GuardedHessp(identity_hessp, 3)
-    with pytest.raises(
-        optimize._SubproblemFailed, match="NaN direction; nothing overflowed"
-    ) as info:
+    guarded = GuardedHessp(identity_hessp, 3)
+    with pytest.raises(SubproblemFailed, match="NaN direction; nothing overflowed") as info:
         guarded(np.zeros(3), np.full(3, np.nan))
     assert info.value.at_floor
-    with pytest.raises(optimize._SubproblemFailed, match="the Hessian product overflowed") as info:
-        optimize._GuardedHessp(lambda theta, v: v * np.inf, 3)(np.zeros(3), np.ones(3))
+    with pytest.raises(SubproblemFailed, match="the Hessian product overflowed") as info:
+        GuardedHessp(lambda theta, v: v * np.inf, 3)(np.zeros(3), np.ones(3))
     assert not info.value.at_floor
 
 
