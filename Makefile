@@ -41,7 +41,7 @@ test: $(STAMP_TEST)
 demo: $(STAMP_DEMO)
 	$(PY) -m sklearn_nn demo
 
-# The benchmark suite (benchmarks/README.md), under 10 minutes on 2 cores. BLAS and
+# The benchmark suite (benchmarks/README.md), about 10 minutes on 2 cores. BLAS and
 # OpenMP run 1 thread for every contender by default: on a shared machine ratios are
 # then reproducible (2 threads next to another busy process slowed one scikit-learn
 # solver 6-10x). `make bench BENCH_THREADS=2`, `make bench BENCH_ARGS="--only softmax"`.
