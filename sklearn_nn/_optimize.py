@@ -151,8 +151,10 @@ def minimize(
     The policy, one step each below: run the scipy solver (:meth:`_Minimization.run`)
     until an iterate meets the stopping rule; when it gives up before, restart it from
     its best iterate (:meth:`_Minimization.should_restart`), after a plain gradient
-    step when a restarted run stalled (:meth:`_Minimization.rescue`); finally turn the
-    outcome into an :class:`OptimizeOutcome` and at most one ConvergenceWarning
+    step when a restarted run stalled (:meth:`_Minimization.rescue`); a float32 J
+    whose runs end short of the rule goes on once in float64 instead
+    (:meth:`_Minimization.refined`); finally turn the outcome into an
+    :class:`OptimizeOutcome` and at most one ConvergenceWarning
     (:meth:`_Minimization.verdict`).
 
     Parameters
@@ -328,7 +330,9 @@ class _Minimization:
         An iterate is flat when it left J unchanged to J's rounding. At a tight tol J
         may stop changing while ‖∇J‖∞ still reaches new lows, each restarting the count.
         A line search that has run into rounding does neither, at up to 40 evaluations
-        an iteration. (Trust-region rejections leave θ in place: not counted.)
+        an iteration. (Trust-region rejections leave θ in place: not counted.) With a
+        float32 J still to refine, one flat iterate whose line search took more than
+        ``EASY_STEP_EVALUATIONS`` evaluations ends the run (the fit goes on in float64).
         """
         flat = _no_progress(previous_loss, self.loss, self.rounding)
         evaluations = self.objective.n_evaluations - self.evaluations_at_last_iterate
