@@ -11,6 +11,7 @@ from scipy import sparse
 
 __all__ = [
     "BLOCK_BYTES",
+    "WORK_BYTES_PER_OUTPUT",
     "affine_backward",
     "affine_forward",
     "column_sums",
@@ -23,14 +24,21 @@ __all__ = [
     "rows_of",
 ]
 
-#: Bytes of X per row block: small enough that a block read by one operation is
-#: still in cache for the next, so a sequence of them reads X from memory once.
-BLOCK_BYTES = 2**21
+#: Bytes of a row block's working set: its rows of X and the work on them, small
+#: enough that a block read by one operation is still in cache for the next, so a
+#: sequence of them reads X from memory once.
+BLOCK_BYTES = 5 * 2**19
+
+#: Bytes of work per row and output column besides the row of X: the head's
+#: temporaries and BLAS's packed copies of the logits and of their gradient. Without
+#: them a block of many outputs (softmax, one-vs-rest, the folds of a
+#: cross-validation side by side) overflows the cache before its backward product.
+WORK_BYTES_PER_OUTPUT = 256
 
 
-def row_slices(n_rows, n_features, itemsize, block_bytes=BLOCK_BYTES):
-    """Slices of consecutive rows holding about ``block_bytes`` of a dense array."""
-    rows = max(256, block_bytes // max(1, n_features * itemsize))
+def row_slices(n_rows, bytes_per_row, block_bytes=BLOCK_BYTES):
+    """Slices of consecutive rows, each about ``block_bytes`` at ``bytes_per_row``."""
+    rows = max(256, block_bytes // max(1, bytes_per_row))
     return [slice(start, start + rows) for start in range(0, n_rows, rows)]
 
 
@@ -56,18 +64,22 @@ def column_sums(A):
     return np.ones(A.shape[0]) @ A
 
 
-def row_blocks(X, dtype=None):
+def row_blocks(X, n_outputs, dtype=None):
     """Slices of rows of X to process together, for products in ``dtype`` (X's if None).
 
-    One slice for sparse X in its own dtype (slicing CSR copies); a sparse X to be
-    cast is cut into blocks too, so that only one block is ever copied.
+    A block holds as many rows as fit, with the work on their ``n_outputs`` output
+    columns (:data:`WORK_BYTES_PER_OUTPUT`), in :data:`BLOCK_BYTES`. One slice for
+    sparse X in its own dtype (slicing CSR copies); a sparse X to be cast is cut
+    into blocks too, so that only one block is ever copied.
     """
+    work = WORK_BYTES_PER_OUTPUT * n_outputs
     if not sparse.issparse(X):
-        return row_slices(*X.shape, X.itemsize)
+        return row_slices(X.shape[0], X.shape[1] * X.itemsize + work)
     if dtype is None or dtype == X.dtype:
         return [slice(0, X.shape[0])]
     entries_per_row = max(1, X.nnz // max(1, X.shape[0]))
-    return row_slices(X.shape[0], entries_per_row, X.data.itemsize + X.indices.itemsize)
+    entry_bytes = X.data.itemsize + X.indices.itemsize
+    return row_slices(X.shape[0], entries_per_row * entry_bytes + work)
 
 
 def rows_of(X, block):
@@ -118,14 +130,14 @@ def affine_forward(X, W, b):
         out = products_by_output(X, W)
     else:
         out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
-        for block in row_blocks(X, W.dtype):
+        for block in row_blocks(X, W.shape[1], W.dtype):
             out[block] = products_by_output(rows_in(X, block, W.dtype), W)
     out += b
     return out
 
 
-def affine_backward(X, delta_of, dtype=None):
-    """Return Xᵀ Δ and Σ_i Δ_i, Δ made block by block by ``delta_of(block)``.
+def affine_backward(X, delta_of, n_columns, dtype=None):
+    """Return Xᵀ Δ and Σ_i Δ_i, Δ (n, ``n_columns``) made block by block by ``delta_of(block)``.
 
     Each block of Δ meets its rows of X while they are in cache, and the whole Δ
     never needs to exist. Xᵀ Δ is summed in the products' own dtype and layout (no
@@ -134,7 +146,7 @@ def affine_backward(X, delta_of, dtype=None):
     """
     dtype = X.dtype if dtype is None else dtype
     product_total, column_total = None, 0.0
-    for block in row_blocks(X, dtype):
+    for block in row_blocks(X, n_columns, dtype):
         delta = delta_of(block)
         column_total = column_total + column_sums(delta)
         product = products_with_rows(rows_in(X, block, dtype), delta)

@@ -74,7 +74,7 @@ def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
     """
     loss, grad_W, grad_b = 0.0, np.zeros(W.shape), np.zeros(W.shape[1])
     curvatures = []
-    for block in row_blocks(chunk.X, W.dtype):
+    for block in row_blocks(chunk.X, W.shape[1], W.dtype):
         X_block, Y, s = _block(chunk, block, groups, W.dtype)
         Z = _logits(X_block, W, b, groups)
         if keep_curvature:
@@ -91,7 +91,7 @@ def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
 def _curvatures(chunk, W, b, head, groups=1):
     """The head's curvature at the logits X W + b, one map ``dZ ↦ C dZ`` per row block."""
     curvatures = []
-    for block in row_blocks(chunk.X, W.dtype):
+    for block in row_blocks(chunk.X, W.shape[1], W.dtype):
         X_block, _, s = _block(chunk, block, groups, W.dtype)
         curvatures.append(head.curvature(_logits(X_block, W, b, groups), s))
     return curvatures
@@ -104,7 +104,7 @@ def _hessp_terms(chunk, curvatures, V, v_b, groups=1):
     memory once, like an evaluation.
     """
     grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
-    for block, curvature in zip(row_blocks(chunk.X, V.dtype), curvatures, strict=True):
+    for block, curvature in zip(row_blocks(chunk.X, V.shape[1], V.dtype), curvatures, strict=True):
         X_block = rows_in(chunk.X, block, V.dtype)
         U = curvature(_logits(X_block, V, v_b, groups))
         block_W, block_b = _backward(X_block, U, V.shape[1])
@@ -203,7 +203,7 @@ class LinearObjective:
         """
         self._fit_weight_sums = sample_weight.sum(axis=0, dtype=np.float64)
         weights = sample_weight / self._fit_weight_sums
-        blocks = row_blocks(X)
+        blocks = row_blocks(X, Y.shape[1] * self.groups)
         targets = np.concatenate([np.tile(Y[block], (self.groups, 1)) for block in blocks])
         fit_weights = np.concatenate([weights[block].T.ravel() for block in blocks])
         rows = InMemoryRows(X, np.asfortranarray(targets), fit_weights)

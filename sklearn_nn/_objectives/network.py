@@ -81,7 +81,7 @@ def _backward_terms(chunk, kept, gradient, W2_t, g_over_S, first_derivative):
         delta *= first_derivative(A[block])
         return delta
 
-    return (A.T @ G, *affine_backward(chunk.X, delta_of, W2_t.dtype))
+    return (A.T @ G, *affine_backward(chunk.X, delta_of, W2_t.shape[1], W2_t.dtype))
 
 
 def _direction_terms(chunk, kept, V1, v_b1, first_derivative):
@@ -111,7 +111,7 @@ def _exact_backward_terms(chunk, kept, W2, V2, g_over_S, R_g_over_S, second_deri
     R_delta += dA * second_derivative(A) * kept["R_pre"]
     return (
         A.T @ R_G + kept["R_A"].T @ G,
-        *affine_backward(chunk.X, lambda block: R_delta[block], W2.dtype),
+        *affine_backward(chunk.X, lambda block: R_delta[block], R_delta.shape[1], W2.dtype),
     )
 
 

@@ -128,7 +128,7 @@ def scan_rows(X, sample_weight=None, codes=None, n_classes=None):
         # Features too large for training overflow the sums; ``fit`` refuses them
         # by ``largest`` (``_check_magnitude``), so their sums are never used.
         with np.errstate(over="ignore", invalid="ignore"):
-            for rows in row_slices(*X.shape, X.itemsize):
+            for rows in row_slices(X.shape[0], X.shape[1] * X.itemsize):
                 block = X[rows]
                 extremes += [block.max(), -block.min()]
                 if weighted:

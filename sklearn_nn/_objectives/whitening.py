@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs
 
-from .kernels import BLOCK_BYTES, row_slices
+from .kernels import row_slices
 
 __all__ = ["Whitening", "covariance_terms", "whitening_step"]
 
@@ -166,7 +166,7 @@ def covariance_terms(X, sample_weight, mean, step, first=0):
     terms = np.zeros((X.shape[1], X.shape[1]))
     # Small blocks: each is a centred copy, and the fit's peak memory should not grow
     # by one of X's cache-sized row blocks for it.
-    for block in row_slices(*rows.shape, rows.itemsize, BLOCK_BYTES // 8):
+    for block in row_slices(rows.shape[0], rows.shape[1] * rows.itemsize, 2**18):
         centred = rows[block] - mean.astype(X.dtype)
         centred *= np.sqrt(weights[block])[:, None]
         terms += centred.T @ centred
