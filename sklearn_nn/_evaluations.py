@@ -80,17 +80,11 @@ def guarded_hessian(hessian, n_params, max_bytes):
             "solver='trust-ncg' or 'newton-cg', which need only Hessian-vector products."
         )
 
-    last = {}  # θ's bytes -> H: the radius of a run's first step needs H at its start too
-
     def guarded(theta):
-        key = theta.tobytes()
-        if key not in last:
-            matrix = hessian(theta)
-            if not np.all(np.isfinite(matrix)):
-                raise SubproblemFailed("the Hessian overflowed")
-            last.clear()
-            last[key] = matrix
-        return last[key]
+        matrix = hessian(theta)
+        if not np.all(np.isfinite(matrix)):
+            raise SubproblemFailed("the Hessian overflowed")
+        return matrix
 
     return guarded
 

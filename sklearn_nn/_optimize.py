@@ -209,9 +209,10 @@ def minimize(
         take more than ``DENSE_HESSIAN_BYTES``.
     coordinates : object, default=None
         A linear change of variables θ = T u for the solver, with methods
-        ``to_theta(u)``, ``from_theta(theta)`` and ``gradient_in_u(g)`` (Tᵀ g), such
-        as :class:`~sklearn_nn._objectives.Whitening`. The solver works in u;
-        everything else here -- the stopping rule, the callback, the result -- in θ.
+        ``to_theta(u)``, ``from_theta(theta)``, ``gradient_in_u(g)`` (Tᵀ g) and, for
+        trust-exact, ``matrix_in_u(H)`` (Tᵀ H T), such as
+        :class:`~sklearn_nn._objectives.Whitening`. The solver works in u; everything
+        else here -- the stopping rule, the callback, the result -- in θ.
     refine : callable, default=None
         For a float32 J: ``refine()`` switches J (and ``hessp``) to float64
         arithmetic. Called at most once, when the fit would end above tol with
@@ -277,8 +278,7 @@ class _Minimization:
         self.hessian = None
         if self.solver in DENSE_HESSIAN:
             self.hessian = guarded_hessian(hessian, theta0.size, DENSE_HESSIAN_BYTES)
-            # A Newton step does not depend on a linear change of variables: θ itself.
-            coordinates = None
+            self._hessian_at = (None, None)  # (u's bytes, Tᵀ H T): scipy's and our radius
         self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
         self.loss_curve = []
         self.message = ""
@@ -313,6 +313,19 @@ class _Minimization:
         """The Hessian product in the solver's coordinates u: Tᵀ H T v."""
         theta, direction = self.coordinates.to_theta(u), self.coordinates.to_theta(v)
         return self.coordinates.gradient_in_u(self.hessp(theta, direction))
+
+    def hessian_in_u(self, u):
+        """The dense Hessian in the solver's coordinates u: Tᵀ H T, kept for one u.
+
+        In u the Newton step is the same, but the trust region is round where the
+        data's curvature is, and the matrix stays within the float range under an
+        extreme λ.
+        """
+        key = u.tobytes()
+        if self._hessian_at[0] != key:
+            H = self.hessian(self.coordinates.to_theta(u))
+            self._hessian_at = (key, self.coordinates.matrix_in_u(H))
+        return self._hessian_at[1]
 
     def per_iteration(self, u):
         """Book the accepted iterate u (in θ): the callback scipy calls."""
@@ -418,7 +431,7 @@ class _Minimization:
         """
         options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
         if self.hessian is not None:
-            options |= self._trust_radii(start)
+            options |= self._trust_radii(self.coordinates.from_theta(start))
         iterations_before = len(self.loss_curve)
         try:
             # After a wild trial point (see CachedObjective) scipy's own arithmetic
@@ -431,7 +444,7 @@ class _Minimization:
                     method=self.method,
                     jac=True,
                     hessp=self.hessp_in_u if self.hessp is not None else None,
-                    hess=self.hessian,
+                    hess=self.hessian_in_u if self.hessian is not None else None,
                     callback=self.per_iteration,
                     options=options,
                 )
@@ -443,6 +456,18 @@ class _Minimization:
         except SubproblemFailed as failure:
             self.message, self.stalled = f"stopped, {failure}", failure.at_floor
             return False
+        except ValueError as error:
+            # trust-exact's subproblem solver, at a gradient below ~1e-10 in u (its
+            # CLOSE_TO_ZERO), estimates a singular vector from a factor it never
+            # computed, and scipy's finiteness check refuses the NaN.
+            if self.hessian is None or "infs or NaNs" not in str(error):
+                raise
+            self.stalled = True
+            self.message = (
+                "stopped, the trust-exact subproblem solver broke down on a gradient "
+                "this small: this is the tolerance floor of trust-exact on this problem"
+            )
+            return False
         self.message = f"scipy says: {result.message}"
         self.idle_runs += len(self.loss_curve) == iterations_before
         final_theta = self.coordinates.to_theta(result.x)
@@ -453,7 +478,7 @@ class _Minimization:
         return True
 
     def _trust_radii(self, start):
-        """trust-exact's first radius: twice the Newton step's length at ``start``.
+        """trust-exact's first radius: twice the Newton step's length at ``start`` (in u).
 
         Its steps are then exact Newton steps, H⁻¹∇J from a Cholesky factor, until one
         is rejected. Steps on the trust region's boundary come from an iterative
@@ -461,11 +486,13 @@ class _Minimization:
         its repeated-rows twin, whose H differ by rounding, took different steps at
         scipy's first radius of 1. H at ``start`` is the one scipy asks for first.
         """
-        grad = self.objective(start)[1]
+        grad = self.objective_in_u(start)[1]
         try:
-            step = scipy.linalg.solve(self.hessian(start), grad, assume_a="pos")
-        except (np.linalg.LinAlgError, ValueError):  # singular: λ = 0, collinear X
-            return {}
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+                step = scipy.linalg.solve(self.hessian_in_u(start), grad, assume_a="pos")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning, ValueError):
+            return {}  # singular or nearly (λ = 0, collinear X): scipy's first radius
         radius = 2.0 * float(np.linalg.norm(step))
         if not np.isfinite(radius) or radius <= 0:
             return {}
@@ -580,6 +607,7 @@ class _Minimization:
 #: θ itself as the solver's coordinates (T = I).
 _SAME_COORDINATES = SimpleNamespace(to_theta=lambda u: u)
 _SAME_COORDINATES.from_theta = _SAME_COORDINATES.gradient_in_u = _SAME_COORDINATES.to_theta
+_SAME_COORDINATES.matrix_in_u = _SAME_COORDINATES.to_theta
 
 
 def _no_progress(before, after, rounding=FLOAT64_ROUNDING):

@@ -13,9 +13,10 @@ public interface:
   the Hessian-vector products that fits make through their optimizer; each reads
   the training rows once.
 
-It also names the solvers: ``SOLVERS``, every value the estimators' ``solver``
-parameter accepts, and ``SECOND_ORDER_SOLVERS``, those that multiply by the
-Hessian (through ``hessp``).
+It also names the solvers: ``SOLVERS``, every value the ``solver`` parameter of
+every estimator accepts (the linear models also accept ``"trust-exact"``, which
+factorises their dense Hessian), and ``SECOND_ORDER_SOLVERS``, those that multiply
+by the Hessian (through ``hessp``).
 """
 
 import contextlib

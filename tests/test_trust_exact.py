@@ -189,3 +189,14 @@ def test_a_hessian_too_large_is_refused_and_the_model_kept(monkeypatch):
     ):
         model.set_params(solver="trust-exact").fit(X, y)
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+@pytest.mark.parametrize("head, n_outputs", [("sigmoid", 1), ("softmax", 3)])
+def test_the_matrix_in_whitened_coordinates(head, n_outputs):
+    # Oracle: T built column by column from the change of variables itself.
+    objective, theta = _problem(head, n_outputs)
+    whitening = objective.whitening()
+    assert whitening is not None
+    T = np.column_stack([whitening.to_theta(e) for e in np.eye(objective.n_params)])
+    H = objective.newton_matrix(theta)
+    np.testing.assert_allclose(whitening.matrix_in_u(H), T.T @ H @ T, rtol=1e-10, atol=1e-12)

@@ -388,9 +388,10 @@ class LinearObjective:
         One change, where Newton steps do not see it: a softmax J is flat along the
         common shift of all classes' intercepts (and, at λ = 0, of their weights on a
         feature), so H is singular there, and rounding would be amplified along it.
-        Those directions get H's mean curvature. ∇J has no component along them at
-        the symmetric iterates a fit keeps (it starts at W = 0), so the Newton step,
-        −H⁻¹∇J, is the same, from a positive-definite matrix.
+        Each of those directions gets the mean curvature of its own parameters. ∇J has
+        no component along them at the symmetric iterates a fit keeps (it starts at
+        W = 0), so the Newton step, −H⁻¹∇J, is the same, from a positive-definite
+        matrix.
         """
         W, b = self.model_params(theta)
         (terms,) = self.rows.reduce(_hessian_terms, W, b, self.head, self.groups)
@@ -406,11 +407,10 @@ class LinearObjective:
         H /= self.weight_sum
         n_classes = n_columns // self.groups
         if self.head is HEADS["softmax"] and n_classes > 1:
-            curvature = np.trace(H) / self.n_params
             for first in range(0, self.n_params, n_columns):  # a feature's, or the intercepts
                 for fit in range(self.groups):
-                    shift = first + fit + self.groups * np.arange(n_classes)
-                    H[np.ix_(shift, shift)] += curvature / n_classes
+                    shift = np.ix_(*[first + fit + self.groups * np.arange(n_classes)] * 2)
+                    H[shift] += np.trace(H[shift]) / n_classes**2
         return H
 
     def _curvature_at(self, theta):

@@ -82,6 +82,19 @@ class Whitening:
             grad_c / self.intercept_scale,
         )
 
+    def matrix_in_u(self, H):
+        """Return Tᵀ H T: a symmetric matrix on θ (the dense Hessian) turned into one on u.
+
+        T acts on each column of W alike: on the (feature or intercept) axis of θ laid
+        out as (d + 1, k), it is blockdiag(L⁻ᵀ, 1/√a).
+        """
+        d, k = self.factor.shape[0], self.n_outputs
+        T = np.zeros((d + 1, d + 1))
+        T[:d, :d] = self._solve(np.eye(d), trans=1)
+        T[d, d] = 1.0 / self.intercept_scale
+        H = H.reshape(d + 1, k, d + 1, k)
+        return np.einsum("pa,pjql,qb->ajbl", T, H, T, optimize=True).reshape((d + 1) * k, -1)
+
     @classmethod
     def from_covariance(cls, covariance, curvature, penalty_curvature, n_outputs):
         """Return the whitening for A = a·Σ + ρ·diag(a·Σ) + δI, or None if A is not positive.
