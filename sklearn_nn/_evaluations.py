@@ -81,6 +81,7 @@ def guarded_hessian(hessian, n_params, max_bytes):
         )
 
     def guarded(theta):
+        instrumentation._record_hessian()
         matrix = hessian(theta)
         if not np.all(np.isfinite(matrix)):
             raise SubproblemFailed("the Hessian overflowed")

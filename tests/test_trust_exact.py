@@ -24,6 +24,7 @@ from sklearn_nn import (
     _optimize,
 )
 from sklearn_nn._objectives import LinearObjective
+from sklearn_nn.instrumentation import count_passes
 
 
 def _problem(head, n_outputs, fits=1, dtype=np.float64, csr=False, seed=0):
@@ -200,3 +201,14 @@ def test_the_matrix_in_whitened_coordinates(head, n_outputs):
     T = np.column_stack([whitening.to_theta(e) for e in np.eye(objective.n_params)])
     H = objective.newton_matrix(theta)
     np.testing.assert_allclose(whitening.matrix_in_u(H), T.T @ H @ T, rtol=1e-10, atol=1e-12)
+
+
+def test_each_dense_hessian_is_counted_as_a_pass():
+    X, y = standardised("breast_cancer")
+    with count_passes() as counter:
+        model = RegLogisticClassifier(solver="trust-exact").fit(X, y)
+    # One Hessian per iteration at most, plus the one that sets the first radius
+    # (at the start, where scipy asks for it again: formed once).
+    assert 1 <= counter.hessians <= model.n_iter_ + 1
+    assert counter.hessian_products == 0
+    assert counter.passes == counter.evaluations + counter.hessians

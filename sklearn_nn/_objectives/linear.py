@@ -9,6 +9,7 @@ from .heads import HEADS
 from .kernels import (
     affine_forward,
     column_sums,
+    congruence_by_rows,
     products_by_output,
     products_with_rows,
     row_blocks,
@@ -400,8 +401,7 @@ class LinearObjective:
         d, n_columns = self.n_features, self.n_outputs
         A = np.eye(d + 1)
         A[d, :d] = -self.centring.mean
-        terms = np.einsum("pa,pjql,qb->ajbl", A, terms, A, optimize=True)
-        H = terms.reshape(self.n_params, self.n_params)
+        H = congruence_by_rows(terms, A, n_columns)
         weights = np.arange(d * n_columns)
         H[weights, weights] += np.tile(np.broadcast_to(self.reg_lambda, (n_columns,)), d)
         H /= self.weight_sum

@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs
 
-from .kernels import row_slices
+from .kernels import congruence_by_rows, row_slices
 
 __all__ = ["Whitening", "covariance_terms", "whitening_step"]
 
@@ -88,12 +88,11 @@ class Whitening:
         T acts on each column of W alike: on the (feature or intercept) axis of θ laid
         out as (d + 1, k), it is blockdiag(L⁻ᵀ, 1/√a).
         """
-        d, k = self.factor.shape[0], self.n_outputs
+        d = self.factor.shape[0]
         T = np.zeros((d + 1, d + 1))
         T[:d, :d] = self._solve(np.eye(d), trans=1)
         T[d, d] = 1.0 / self.intercept_scale
-        H = H.reshape(d + 1, k, d + 1, k)
-        return np.einsum("pa,pjql,qb->ajbl", T, H, T, optimize=True).reshape((d + 1) * k, -1)
+        return congruence_by_rows(H, T, self.n_outputs)
 
     @classmethod
     def from_covariance(cls, covariance, curvature, penalty_curvature, n_outputs):
