@@ -457,15 +457,17 @@ class _Minimization:
             self.message, self.stalled = f"stopped, {failure}", failure.at_floor
             return False
         except ValueError as error:
-            # trust-exact's subproblem solver, at a gradient below ~1e-10 in u (its
-            # CLOSE_TO_ZERO), estimates a singular vector from a factor it never
-            # computed, and scipy's finiteness check refuses the NaN.
-            if self.hessian is None or "infs or NaNs" not in str(error):
+            # scipy's finiteness checks inside its own arithmetic: trust-ncg's CG
+            # iterate overflowing under extreme weights (1e300), or trust-exact's
+            # subproblem solver at a gradient below ~1e-10 in u (its CLOSE_TO_ZERO),
+            # estimating a singular vector from a factor it never computed.
+            if "infs or NaNs" not in str(error):
                 raise
             self.stalled = True
             self.message = (
-                "stopped, the trust-exact subproblem solver broke down on a gradient "
-                "this small: this is the tolerance floor of trust-exact on this problem"
+                f"stopped, scipy's {self.method} met a NaN or infinity in its own "
+                "arithmetic (an overflowing subproblem step, or a gradient below what "
+                "it resolves)"
             )
             return False
         self.message = f"scipy says: {result.message}"
