@@ -65,10 +65,23 @@ def sklearn_lbfgs_passes(fit):
     return Passes(sum(int(np.max(model.n_iter_)) + 1 for model in models), at_least=True)
 
 
-def our_solvers(estimator_class):
-    """Our solver names, the estimator's default first (new solvers appear here)."""
+def our_solvers(estimator_class, n_params=None):
+    """Our solver names, the estimator's default first (new solvers appear here).
+
+    A linear model of ``n_params`` parameters also gets ``"trust-exact"`` up to
+    ``DENSE_HESSIAN_PARAMS`` of them: beyond, its dense Hessian costs far more than
+    the fit (softmax 100 000 × 100 × 10: ~56 G multiply-adds per Hessian), or more
+    memory than it may take (the text row's 20 001 parameters: 3.2 GB).
+    """
     default = estimator_class().solver
-    return [default] + [name for name in instrumentation.SOLVERS if name != default]
+    names = instrumentation.SOLVERS
+    if n_params is not None and n_params <= DENSE_HESSIAN_PARAMS:
+        names = instrumentation.LINEAR_SOLVERS
+    return [default] + [name for name in names if name != default]
+
+
+#: Most parameters of a linear row on which ``"trust-exact"`` runs.
+DENSE_HESSIAN_PARAMS = 1000
 
 
 # ----------------------------------------------------------------------- data
@@ -163,6 +176,12 @@ class LinearWorkload:
     def model_kind(self):
         return self.model or self.name
 
+    @property
+    def n_params(self):
+        """Length of θ: (d + 1) per output, one output for a binary model."""
+        outputs = 1 if self.model_kind == "binary" else self.n_classes
+        return (self.n_features + 1) * outputs
+
     def describe(self):
         model = {
             "binary": "binary logistic",
@@ -190,7 +209,7 @@ class LinearWorkload:
                 _our_linear_builder(self.estimator, self.reg_lambda, solver),
                 passes=counted_passes,
             )
-            for solver in our_solvers(self.estimator)
+            for solver in our_solvers(self.estimator, self.n_params)
         ]
 
     def sklearn(self):

@@ -22,7 +22,7 @@ from ._callbacks import CallbackSupport, fit_as_task, report_iterations
 from ._distributed import blockwise_on_dask, is_dask_collection, prepare_fit
 from ._docstring import fill_doc
 from ._objectives import LinearObjective, largest_magnitude, scan_rows
-from ._optimize import SECOND_ORDER, SOLVERS
+from ._optimize import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 from ._path import minimize_objective
 
 
@@ -326,6 +326,11 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
 
 class LinearClassifier(BaseClassifier):
     """A linear model ``Z = X Wᵀ + b`` under the head of the subclass."""
+
+    _parameter_constraints: dict = {
+        **BaseClassifier._parameter_constraints,
+        "solver": [StrOptions(set(LINEAR_SOLVERS))],
+    }
 
     def __init__(
         self,

@@ -10,11 +10,15 @@ import textwrap
 
 FRAGMENTS = {
     "linear_solver": """\
-solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"}, default="lbfgs"
+solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov", "trust-exact"}, \
+default="lbfgs"
     scipy method: L-BFGS-B, truncated Newton with finite-difference curvature
-    (TNC), nonlinear conjugate gradient (CG), or a second-order method using
+    (TNC), nonlinear conjugate gradient (CG), a second-order method using
     the exact Hessian-vector product: line-search Newton-CG, trust-region
-    Newton-CG (Steihaug) or trust-region Krylov (GLTR).""",
+    Newton-CG (Steihaug) or trust-region Krylov (GLTR), or the trust-region
+    method that factorises the dense Hessian (trust-exact): a few iterations
+    on unscaled or collinear features, for up to a few hundred parameters
+    ((n_features + 1) · n_outputs).""",
     "max_iter_tol": """\
 max_iter : int, default=500
     Maximum number of solver iterations.

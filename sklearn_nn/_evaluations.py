@@ -10,7 +10,7 @@ import numpy as np
 
 from . import instrumentation
 
-__all__ = ["CachedObjective", "GuardedHessp", "SubproblemFailed"]
+__all__ = ["CachedObjective", "GuardedHessp", "SubproblemFailed", "guarded_hessian"]
 
 
 class SubproblemFailed(Exception):
@@ -61,6 +61,33 @@ class GuardedHessp:
         if not np.all(np.isfinite(product)):
             raise SubproblemFailed("the Hessian product overflowed")
         return product
+
+
+def guarded_hessian(hessian, n_params, max_bytes):
+    """``hessian`` for scipy's trust-exact, refused up front when too large to form.
+
+    Raises a ValueError when there is no ``hessian`` or its matrix would take more
+    than ``max_bytes``; the returned function ends the run, as a failed subproblem,
+    when a Hessian is not finite (scipy's Cholesky factorisations would loop on it).
+    """
+    if hessian is None:
+        raise ValueError("solver='trust-exact' needs the dense Hessian of J; this model has none.")
+    size = 8 * n_params**2
+    if size > max_bytes:
+        raise ValueError(
+            f"solver='trust-exact' forms the dense Hessian of the {n_params} parameters, "
+            f"{size / 2**30:.1f} GiB, more than {max_bytes / 2**30:.0f} GiB: use "
+            "solver='trust-ncg' or 'newton-cg', which need only Hessian-vector products."
+        )
+
+    def guarded(theta):
+        instrumentation._record_hessian()
+        matrix = hessian(theta)
+        if not np.all(np.isfinite(matrix)):
+            raise SubproblemFailed("the Hessian overflowed")
+        return matrix
+
+    return guarded
 
 
 class CachedObjective:

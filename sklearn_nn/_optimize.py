@@ -32,12 +32,21 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
+import scipy.linalg
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed
+from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed, guarded_hessian
 
-__all__ = ["SECOND_ORDER", "SOLVERS", "OptimizeOutcome", "StopTraining", "minimize"]
+__all__ = [
+    "DENSE_HESSIAN",
+    "LINEAR_SOLVERS",
+    "SECOND_ORDER",
+    "SOLVERS",
+    "OptimizeOutcome",
+    "StopTraining",
+    "minimize",
+]
 
 SOLVERS = {
     "lbfgs": "L-BFGS-B",
@@ -49,6 +58,14 @@ SOLVERS = {
 }
 #: Solvers that multiply by the Hessian (the objective's ``hessp``).
 SECOND_ORDER = {"newton-cg", "trust-ncg", "trust-krylov"}
+#: Solvers that factorise the Hessian as a dense matrix (the objective's ``hessian``):
+#: the linear models only, whose Hessian is cheap to form when d·k is small.
+DENSE_HESSIAN = {"trust-exact"}
+#: The linear models' solvers: every solver, and the dense-Hessian ones.
+LINEAR_SOLVERS = {**SOLVERS, "trust-exact": "trust-exact"}
+#: Largest dense Hessian ``trust-exact`` may form, in bytes (scipy's factorisations
+#: hold a few more matrices of its size).
+DENSE_HESSIAN_BYTES = 2**30
 NONSMOOTH_WINDOW = 10
 #: Iterates that moved θ but left J unchanged to rounding, since ‖∇J‖∞ last reached a
 #: new low, after which a fit on a smooth J has stalled.
@@ -95,7 +112,7 @@ def _scipy_options(solver, n_params, max_iter):
     if solver == "newton-cg":
         # xtol would stop on a small average step; our gradient rule decides instead.
         return {"maxiter": max_iter, "xtol": np.finfo(np.float64).eps}
-    if solver in ("trust-ncg", "trust-krylov"):
+    if solver in ("trust-ncg", "trust-krylov", "trust-exact"):
         return {"maxiter": max_iter, "gtol": 0.0}
     if solver == "cg":
         # Nonlinear CG keeps its directions conjugate only with near-exact line
@@ -143,6 +160,7 @@ def minimize(
     single_precision=False,
     smooth=True,
     hessp=None,
+    hessian=None,
     coordinates=None,
     refine=None,
 ):
@@ -163,10 +181,11 @@ def minimize(
         ``value_and_grad(theta) -> (J, grad)`` on a float64 vector.
     theta0 : ndarray of shape (n_params,)
         Starting point; not modified.
-    solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov"}
-        Key of :data:`SOLVERS`: L-BFGS-B, TNC, CG (Polak-Ribière), Newton-CG,
-        trust-ncg or trust-krylov. The last three are :data:`SECOND_ORDER` and need
-        ``hessp``.
+    solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov", "trust-exact"}
+        Key of :data:`LINEAR_SOLVERS`: L-BFGS-B, TNC, CG (Polak-Ribière), Newton-CG,
+        trust-ncg, trust-krylov or trust-exact. Newton-CG, trust-ncg and
+        trust-krylov are :data:`SECOND_ORDER` and need ``hessp``; trust-exact
+        (:data:`DENSE_HESSIAN`) needs ``hessian``.
     max_iter : int
         Maximum number of iterations (not evaluations).
     tol : float
@@ -184,11 +203,16 @@ def minimize(
         ``NONSMOOTH_WINDOW`` iterations has converged as well.
     hessp : callable, default=None
         ``hessp(theta, v) -> H v``; required by the solvers in :data:`SECOND_ORDER`.
+    hessian : callable, default=None
+        ``hessian(theta) -> H``, the dense (n_params, n_params) Hessian; required by
+        the solvers in :data:`DENSE_HESSIAN`, which refuse a θ whose Hessian would
+        take more than ``DENSE_HESSIAN_BYTES``.
     coordinates : object, default=None
         A linear change of variables θ = T u for the solver, with methods
-        ``to_theta(u)``, ``from_theta(theta)`` and ``gradient_in_u(g)`` (Tᵀ g), such
-        as :class:`~sklearn_nn._objectives.Whitening`. The solver works in u;
-        everything else here -- the stopping rule, the callback, the result -- in θ.
+        ``to_theta(u)``, ``from_theta(theta)``, ``gradient_in_u(g)`` (Tᵀ g) and, for
+        trust-exact, ``matrix_in_u(H)`` (Tᵀ H T), such as
+        :class:`~sklearn_nn._objectives.Whitening`. The solver works in u; everything
+        else here -- the stopping rule, the callback, the result -- in θ.
     refine : callable, default=None
         For a float32 J: ``refine()`` switches J (and ``hessp``) to float64
         arithmetic. Called at most once, when the fit would end above tol with
@@ -220,6 +244,7 @@ def minimize(
         single_precision=single_precision,
         smooth=smooth,
         hessp=hessp,
+        hessian=hessian,
         coordinates=coordinates,
         refine=refine,
     )
@@ -239,18 +264,22 @@ def minimize(
 class _Minimization:
     """One call of :func:`minimize`: memo, best iterate, loss curve, messages; its steps."""
 
-    def __init__(self, value_and_grad, theta0, *, hessp, coordinates, **settings):
+    def __init__(self, value_and_grad, theta0, *, hessp, hessian, coordinates, **settings):
         # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
         # smooth, refine.
         vars(self).update(settings)
         self.objective = CachedObjective(value_and_grad)
-        self.method = SOLVERS[self.solver]
+        self.method = LINEAR_SOLVERS[self.solver]
         # J's rounding, relative to max(|J|, 1): float64 sums, of float32 terms for
         # float32 data (resolved to ~1e-8 then).
         self.rounding = 1e-8 if self.single_precision else FLOAT64_ROUNDING
-        self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
         theta0 = np.array(theta0, dtype=np.float64)
         self.hessp = GuardedHessp(hessp, theta0.size) if self.solver in SECOND_ORDER else None
+        self.hessian = None
+        if self.solver in DENSE_HESSIAN:
+            self.hessian = guarded_hessian(hessian, theta0.size, DENSE_HESSIAN_BYTES)
+            self._hessian_at = (None, None)  # (u's bytes, Tᵀ H T): scipy's and our radius
+        self.coordinates = _SAME_COORDINATES if coordinates is None else coordinates
         self.loss_curve = []
         self.message = ""
         self.stopped_by_callback = self.stalled = self.rescued = False
@@ -284,6 +313,19 @@ class _Minimization:
         """The Hessian product in the solver's coordinates u: Tᵀ H T v."""
         theta, direction = self.coordinates.to_theta(u), self.coordinates.to_theta(v)
         return self.coordinates.gradient_in_u(self.hessp(theta, direction))
+
+    def hessian_in_u(self, u):
+        """The dense Hessian in the solver's coordinates u: Tᵀ H T, kept for one u.
+
+        In u the Newton step is the same, but the trust region is round where the
+        data's curvature is, and the matrix stays within the float range under an
+        extreme λ.
+        """
+        key = u.tobytes()
+        if self._hessian_at[0] != key:
+            H = self.hessian(self.coordinates.to_theta(u))
+            self._hessian_at = (key, self.coordinates.matrix_in_u(H))
+        return self._hessian_at[1]
 
     def per_iteration(self, u):
         """Book the accepted iterate u (in θ): the callback scipy calls."""
@@ -388,6 +430,8 @@ class _Minimization:
         final point than its last iterate: it is kept if its J is lower.
         """
         options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
+        if self.hessian is not None:
+            options |= self._trust_radii(self.coordinates.from_theta(start))
         iterations_before = len(self.loss_curve)
         try:
             # After a wild trial point (see CachedObjective) scipy's own arithmetic
@@ -400,6 +444,7 @@ class _Minimization:
                     method=self.method,
                     jac=True,
                     hessp=self.hessp_in_u if self.hessp is not None else None,
+                    hess=self.hessian_in_u if self.hessian is not None else None,
                     callback=self.per_iteration,
                     options=options,
                 )
@@ -411,6 +456,20 @@ class _Minimization:
         except SubproblemFailed as failure:
             self.message, self.stalled = f"stopped, {failure}", failure.at_floor
             return False
+        except ValueError as error:
+            # scipy's finiteness checks inside its own arithmetic: trust-ncg's CG
+            # iterate overflowing under extreme weights (1e300), or trust-exact's
+            # subproblem solver at a gradient below ~1e-10 in u (its CLOSE_TO_ZERO),
+            # estimating a singular vector from a factor it never computed.
+            if "infs or NaNs" not in str(error):
+                raise
+            self.stalled = True
+            self.message = (
+                f"stopped, scipy's {self.method} met a NaN or infinity in its own "
+                "arithmetic (an overflowing subproblem step, or a gradient below what "
+                "it resolves)"
+            )
+            return False
         self.message = f"scipy says: {result.message}"
         self.idle_runs += len(self.loss_curve) == iterations_before
         final_theta = self.coordinates.to_theta(result.x)
@@ -419,6 +478,27 @@ class _Minimization:
             self.theta, self.loss, self.grad = final_theta, final_loss, final_grad
             self.grad_norm = _inf_norm(final_grad)
         return True
+
+    def _trust_radii(self, start):
+        """trust-exact's first radius: twice the Newton step's length at ``start`` (in u).
+
+        Its steps are then exact Newton steps, H⁻¹∇J from a Cholesky factor, until one
+        is rejected. Steps on the trust region's boundary come from an iterative
+        subproblem solver that stops within 10 % of its solution: a weighted fit and
+        its repeated-rows twin, whose H differ by rounding, took different steps at
+        scipy's first radius of 1. H at ``start`` is the one scipy asks for first.
+        """
+        grad = self.objective_in_u(start)[1]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+                step = scipy.linalg.solve(self.hessian_in_u(start), grad, assume_a="pos")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning, ValueError):
+            return {}  # singular or nearly (λ = 0, collinear X): scipy's first radius
+        radius = 2.0 * float(np.linalg.norm(step))
+        if not np.isfinite(radius) or radius <= 0:
+            return {}
+        return {"initial_trust_radius": radius, "max_trust_radius": max(1000.0, 100 * radius)}
 
     def should_restart(self, start_loss):
         """Decide, after a run that gave up before our rule was met, whether to restart.
@@ -529,6 +609,7 @@ class _Minimization:
 #: θ itself as the solver's coordinates (T = I).
 _SAME_COORDINATES = SimpleNamespace(to_theta=lambda u: u)
 _SAME_COORDINATES.from_theta = _SAME_COORDINATES.gradient_in_u = _SAME_COORDINATES.to_theta
+_SAME_COORDINATES.matrix_in_u = _SAME_COORDINATES.to_theta
 
 
 def _no_progress(before, after, rounding=FLOAT64_ROUNDING):

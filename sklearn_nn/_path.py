@@ -62,6 +62,7 @@ def minimize_objective(
         single_precision=objective.dtype == np.float32,
         smooth=objective.smooth,
         hessp=objective.hessp,
+        hessian=getattr(objective, "newton_matrix", None),
         coordinates=objective.whitening(),
         refine=getattr(objective, "use_float64_products", None)
         if objective.dtype == np.float32

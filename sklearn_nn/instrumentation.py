@@ -13,9 +13,10 @@ public interface:
   the Hessian-vector products that fits make through their optimizer; each reads
   the training rows once.
 
-It also names the solvers: ``SOLVERS``, every value the estimators' ``solver``
-parameter accepts, and ``SECOND_ORDER_SOLVERS``, those that multiply by the
-Hessian (through ``hessp``).
+It also names the solvers: ``SOLVERS``, every value the ``solver`` parameter of
+every estimator accepts, ``LINEAR_SOLVERS``, those of the linear models (also
+``"trust-exact"``, which factorises their dense Hessian), and
+``SECOND_ORDER_SOLVERS``, those that multiply by the Hessian (through ``hessp``).
 """
 
 import contextlib
@@ -24,7 +25,8 @@ import numpy as np
 from sklearn.base import clone
 
 __all__ = [
-    "SECOND_ORDER_SOLVERS",  # noqa: F822 (provided by __getattr__ below)
+    "LINEAR_SOLVERS",  # noqa: F822 (provided by __getattr__ below)
+    "SECOND_ORDER_SOLVERS",  # noqa: F822
     "SOLVERS",  # noqa: F822
     "Objective",
     "PassCounter",
@@ -36,11 +38,13 @@ __all__ = [
 def __getattr__(name):
     # The solver names come from the optimizer, which imports this module for its
     # pass counters: read them when first asked, not while the two modules load.
-    if name in ("SOLVERS", "SECOND_ORDER_SOLVERS"):
-        from ._optimize import SECOND_ORDER, SOLVERS
+    if name in ("SOLVERS", "LINEAR_SOLVERS", "SECOND_ORDER_SOLVERS"):
+        from ._optimize import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 
         if name == "SOLVERS":
             return tuple(SOLVERS)
+        if name == "LINEAR_SOLVERS":
+            return tuple(LINEAR_SOLVERS)
         return tuple(solver for solver in SOLVERS if solver in SECOND_ORDER)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -238,9 +242,12 @@ class PassCounter:
         answered from the optimizer's memory, is not counted).
     hessian_products : int
         Hessian-vector products (second-order solvers only).
+    hessians : int
+        Dense Hessians formed (``solver="trust-exact"`` only). Each reads the rows
+        once too, but costs (d + 1) multiply-adds per row and feature for every
+        coupled pair of outputs, against an evaluation's 2 per output.
     passes : int
-        Their sum: each reads the training rows once (one forward and one
-        backward product with X).
+        Their sum: each reads the training rows once.
 
     See Also
     --------
@@ -257,16 +264,17 @@ class PassCounter:
     def __init__(self):
         self.evaluations = 0
         self.hessian_products = 0
+        self.hessians = 0
 
     @property
     def passes(self):
-        """Evaluations plus Hessian-vector products."""
-        return self.evaluations + self.hessian_products
+        """Evaluations, Hessian-vector products and dense Hessians."""
+        return self.evaluations + self.hessian_products + self.hessians
 
     def __repr__(self):
         return (
             f"PassCounter(evaluations={self.evaluations}, "
-            f"hessian_products={self.hessian_products})"
+            f"hessian_products={self.hessian_products}, hessians={self.hessians})"
         )
 
 
@@ -315,6 +323,12 @@ def _record_evaluation():
     """Book one evaluation of J and ∇J in every open counter (called by the optimizer)."""
     for counter in _ACTIVE:
         counter.evaluations += 1
+
+
+def _record_hessian():
+    """Book one dense Hessian in every open counter (called by the optimizer)."""
+    for counter in _ACTIVE:
+        counter.hessians += 1
 
 
 def _record_hessian_product():

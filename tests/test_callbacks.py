@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
 from sklearn_nn._callbacks import fit_as_task, load_callback_api
-from sklearn_nn._optimize import SOLVERS
+from sklearn_nn._optimize import LINEAR_SOLVERS, SOLVERS
 
 
 class Recorder:
@@ -88,7 +88,7 @@ def test_restarts_and_gradient_steps_are_reported_too():
     assert len(recorder.iterations("SoftmaxClassifier")) == model.n_iter_ > 30
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", LINEAR_SOLVERS)
 def test_progress_bar_on_every_solver(solver, capsys):
     SoftmaxClassifier(solver=solver).set_callbacks(ProgressBar()).fit(*iris())
     out = capsys.readouterr().out

@@ -11,7 +11,7 @@ from sklearn_nn import (
     TwoLayerMLPClassifierCV,
 )
 
-# Every solver appears for every estimator, with class weights and λ ≠ 1 mixed in.
+# Every solver appears for every linear estimator, with class weights and λ ≠ 1 mixed in.
 ESTIMATORS = [
     configured
     for Estimator in (RegLogisticClassifier, SoftmaxClassifier)
@@ -22,6 +22,7 @@ ESTIMATORS = [
         Estimator(solver="newton-cg"),
         Estimator(solver="trust-ncg", class_weight="balanced"),
         Estimator(solver="trust-krylov", reg_lambda=0.1),
+        Estimator(solver="trust-exact", class_weight="balanced"),
     )
 ]
 # The network in every activation × output × solver combination that passes every

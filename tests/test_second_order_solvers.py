@@ -297,3 +297,20 @@ def test_hessian_reaches_second_order_solvers(solver):
         for hessian in ("exact", "gauss-newton")
     )
     assert exact.loss_curve_ != gauss_newton.loss_curve_
+
+
+def test_an_overflow_inside_scipys_subproblem_ends_the_fit_with_a_warning():
+    # Found by the property-based tests: a class weight of 1e300 makes trust-ncg's
+    # CG iterate overflow, and scipy's own finiteness check raised a ValueError that
+    # named no problem of the user's. The fit now keeps its best iterate and says why.
+    X = np.array(
+        [[0, 0, -3, 0, 0, 1], [0, 0, -2, 0, 0, 3], [0, 0, 3, 0, 0, 3], [0, 0, 1, 0, 0, 1]],
+        dtype=float,
+    )
+    y = np.array([True, True, False, True])
+    model = RegLogisticClassifier(
+        class_weight={False: 1e300}, max_iter=1, reg_lambda=1e-3, solver="trust-ncg", tol=1e-8
+    )
+    with pytest.warns(ConvergenceWarning, match="met a NaN or infinity in its own arithmetic"):
+        model.fit(X, y, sample_weight=[0.0, 1.0, 3.0, 1.0])
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.predict_proba(X)))

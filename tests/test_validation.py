@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
-from sklearn_nn._optimize import SOLVERS
+from sklearn_nn._optimize import LINEAR_SOLVERS, SOLVERS
 from sklearn_nn._validation import class_weight_factors
 
 ESTIMATORS = [RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier]
@@ -222,7 +222,7 @@ def test_network_below_the_limit_fits_weights_near_zero(solver):
     assert np.all(np.isfinite(net.predict_proba(X)))
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", LINEAR_SOLVERS)
 @pytest.mark.parametrize("cls", [RegLogisticClassifier, SoftmaxClassifier])
 def test_linear_models_under_a_huge_penalty_fit_the_intercepts_only(cls, solver):
     X, y = iris()
@@ -267,7 +267,7 @@ def _softmax_J(model, X, y, reg_lambda):
     return (data + 0.5 * reg_lambda * np.sum(model.coef_**2)) / y.size
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", LINEAR_SOLVERS)
 def test_softmax_returns_the_symmetric_solution(solver):
     X, y = iris()
     reg_lambda = 1 / 150
@@ -293,7 +293,7 @@ def test_softmax_returns_the_symmetric_solution(solver):
     np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-4)
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", LINEAR_SOLVERS)
 def test_unpenalised_softmax_is_scikit_learns_symmetric_solution(solver):
     # Overlapping classes: the unpenalised optimum is finite, and only the symmetric
     # representative makes it unique.

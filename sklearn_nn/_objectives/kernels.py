@@ -15,6 +15,7 @@ __all__ = [
     "affine_backward",
     "affine_forward",
     "column_sums",
+    "congruence_by_rows",
     "products_by_output",
     "products_with_rows",
     "row_blocks",
@@ -80,6 +81,20 @@ def row_blocks(X, n_outputs, dtype=None):
     entries_per_row = max(1, X.nnz // max(1, X.shape[0]))
     entry_bytes = X.data.itemsize + X.indices.itemsize
     return row_slices(X.shape[0], entries_per_row * entry_bytes + work)
+
+
+def congruence_by_rows(H, T, n_columns):
+    """Return Mᵀ H M for M = T ⊗ I: T acting alike on every column of a (p, k) layout.
+
+    H is a matrix on vectors laid out as (p, k) row-major (θ = [W; c] with k
+    columns), of shape (p·k, p·k); T is (p, p). Two tensor contractions, no
+    (p·k)² matrix M.
+    """
+    p = T.shape[0]
+    H = H.reshape(p, n_columns, p, n_columns)
+    H = np.tensordot(T, H, axes=(0, 0))  # (a, j, q, l)
+    H = np.tensordot(H, T, axes=(2, 0))  # (a, j, l, b)
+    return H.transpose(0, 1, 3, 2).reshape(p * n_columns, p * n_columns)
 
 
 def rows_of(X, block):

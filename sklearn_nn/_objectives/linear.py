@@ -9,6 +9,7 @@ from .heads import HEADS
 from .kernels import (
     affine_forward,
     column_sums,
+    congruence_by_rows,
     products_by_output,
     products_with_rows,
     row_blocks,
@@ -111,6 +112,50 @@ def _hessp_terms(chunk, curvatures, V, v_b, groups=1):
         grad_W += block_W
         grad_b += block_b
     return grad_W, grad_b
+
+
+def _hessian_terms(chunk, W, b, head, groups=1):
+    """Σ_i x̃_i x̃_iᵀ ⊗ C_i over a chunk, x̃ = [x, 1]: the data's Hessian in (W, b).
+
+    C_i is the head's curvature of sample i (k × k; diagonal for sigmoid units), read
+    off its map ``dZ ↦ C dZ`` along each output's unit direction. Returned as one
+    array (d + 1, K, d + 1, K) over (feature or intercept, column of W), float64,
+    computed in float64 from row blocks cast one at a time. Fits side by side
+    (``groups``) do not couple: only each fit's own columns get terms.
+    """
+    n_columns = W.shape[1]
+    k = n_columns // groups
+    terms = np.zeros((W.shape[0] + 1, n_columns, W.shape[0] + 1, n_columns))
+    for block in row_blocks(chunk.X, n_columns, np.float64):
+        X_block, _, s = _block(chunk, block, groups, np.float64)
+        curvature = head.curvature(_logits(X_block, W, b, groups), s)
+        for first in range(k):
+            unit = np.zeros((s.size, k))
+            unit[:, first] = 1.0
+            C = curvature(unit).reshape(groups, X_block.shape[0], k)
+            for g in range(groups):
+                for second in range(first, k):  # C_i is symmetric
+                    if not C[g, :, second].any():  # sigmoid units: no coupling
+                        continue
+                    gram = _weighted_gram(X_block, C[g, :, second])
+                    first_column, second_column = first * groups + g, second * groups + g
+                    terms[:, second_column, :, first_column] += gram
+                    if second != first:
+                        terms[:, first_column, :, second_column] += gram.T
+    return (terms,)
+
+
+def _weighted_gram(X, weights):
+    """[[Xᵀ D X, Xᵀ w], [wᵀ X, Σ w]] with D = diag(w): x̃ = [x, 1]'s weighted Gram matrix."""
+    weighted = X.multiply(weights[:, None]).tocsr() if sparse.issparse(X) else X * weights[:, None]
+    d = X.shape[1]
+    gram = np.empty((d + 1, d + 1))
+    gram[:d, :d] = (
+        sparse.csr_matrix(X.T @ weighted).toarray() if sparse.issparse(X) else X.T @ weighted
+    )
+    gram[d, :d] = gram[:d, d] = np.ravel(weighted.sum(axis=0))
+    gram[d, d] = weights.sum()
+    return gram
 
 
 def _covariance_terms(chunk, mean, step):
@@ -331,6 +376,42 @@ class LinearObjective:
             kept=self._curvature_at(theta),
         )
         return self._in_centred_coordinates(V_W, grad_W, grad_b)
+
+    def newton_matrix(self, theta):
+        """Return J's Hessian at θ as a dense (n_params, n_params) float64 matrix.
+
+        H = (Σ_i x̃_i x̃_iᵀ ⊗ C_i + λ I on W) / S with x̃ = [x − μ, 1] in the centred
+        coordinates: the matrix :meth:`hessp` multiplies by, formed for a solver that
+        factorises it (``solver="trust-exact"``). It costs n·(d + 1)² multiply-adds per
+        coupled pair of outputs (k for sigmoid units, k(k + 1)/2 for softmax, per fit),
+        much more than a product once d is in the hundreds.
+
+        One change, where Newton steps do not see it: a softmax J is flat along the
+        common shift of all classes' intercepts (and, at λ = 0, of their weights on a
+        feature), so H is singular there, and rounding would be amplified along it.
+        Each of those directions gets the mean curvature of its own parameters. ∇J has
+        no component along them at the symmetric iterates a fit keeps (it starts at
+        W = 0), so the Newton step, −H⁻¹∇J, is the same, from a positive-definite
+        matrix.
+        """
+        W, b = self.model_params(theta)
+        (terms,) = self.rows.reduce(_hessian_terms, W, b, self.head, self.groups)
+        # From (W, b) to θ = [W, c]: b = c − μᵀW maps each column [w; c] to
+        # [w; b] = A [w; c], so H_θ = Aᵀ H A on the (feature, intercept) axes.
+        d, n_columns = self.n_features, self.n_outputs
+        A = np.eye(d + 1)
+        A[d, :d] = -self.centring.mean
+        H = congruence_by_rows(terms, A, n_columns)
+        weights = np.arange(d * n_columns)
+        H[weights, weights] += np.tile(np.broadcast_to(self.reg_lambda, (n_columns,)), d)
+        H /= self.weight_sum
+        n_classes = n_columns // self.groups
+        if self.head is HEADS["softmax"] and n_classes > 1:
+            for first in range(0, self.n_params, n_columns):  # a feature's, or the intercepts
+                for fit in range(self.groups):
+                    shift = np.ix_(*[first + fit + self.groups * np.arange(n_classes)] * 2)
+                    H[shift] += np.trace(H[shift]) / n_classes**2
+        return H
 
     def _curvature_at(self, theta):
         """Return the head's curvature at θ per chunk, built once per θ.

@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs
 
-from .kernels import row_slices
+from .kernels import congruence_by_rows, row_slices
 
 __all__ = ["Whitening", "covariance_terms", "whitening_step"]
 
@@ -81,6 +81,18 @@ class Whitening:
             self._solve(grad_W, trans=0),
             grad_c / self.intercept_scale,
         )
+
+    def matrix_in_u(self, H):
+        """Return Tᵀ H T: a symmetric matrix on θ (the dense Hessian) turned into one on u.
+
+        T acts on each column of W alike: on the (feature or intercept) axis of θ laid
+        out as (d + 1, k), it is blockdiag(L⁻ᵀ, 1/√a).
+        """
+        d = self.factor.shape[0]
+        T = np.zeros((d + 1, d + 1))
+        T[:d, :d] = self._solve(np.eye(d), trans=1)
+        T[d, d] = 1.0 / self.intercept_scale
+        return congruence_by_rows(H, T, self.n_outputs)
 
     @classmethod
     def from_covariance(cls, covariance, curvature, penalty_curvature, n_outputs):
