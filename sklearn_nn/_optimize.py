@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
-import scipy.linalg
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed, guarded_hessian
+from ._solver_options import scipy_options, trust_exact_radii
 
 __all__ = [
     "DENSE_HESSIAN",
@@ -97,55 +97,6 @@ class _RunFinished(Exception):
 
 class StopTraining(Exception):
     """Raised by a user callback to end training early at the current iterate."""
-
-
-def _scipy_options(solver, n_params, max_iter):
-    """Switch scipy's stopping tests off, so that ours (‖∇J‖∞ ≤ tol, in θ) decides.
-
-    scipy sees the gradient in the solver's coordinates u, not in θ: any test of its
-    own on that gradient could stop a run early, or never.
-    """
-    if solver == "lbfgs":
-        # ftol=0: no stop on a small relative change of J; gtol=0: ours decides.
-        memory = _lbfgs_memory(n_params)
-        return {"maxiter": max_iter, "gtol": 0.0, "ftol": 0.0, "maxls": 40, "maxcor": memory}
-    if solver == "newton-cg":
-        # xtol would stop on a small average step; our gradient rule decides instead.
-        return {"maxiter": max_iter, "xtol": np.finfo(np.float64).eps}
-    if solver in ("trust-ncg", "trust-krylov", "trust-exact"):
-        return {"maxiter": max_iter, "gtol": 0.0}
-    if solver == "cg":
-        # Nonlinear CG keeps its directions conjugate only with near-exact line
-        # searches; at scipy's loose c2=0.4, fits of one objective on different
-        # layouts (dense vs CSR, weighted vs repeated rows) end ~1e-7 apart.
-        return {"maxiter": max_iter, "gtol": 0.0, "norm": np.inf, "c2": 0.01}
-    # TNC has no iteration limit of its own: the callback enforces max_iter; maxfun
-    # guards against a runaway inner loop. Its own tests are off (tolerances 0, unit
-    # scaling). Its Hessian products are gradient differences: at its default step
-    # (√ε) rounding makes them ~1e-8 noisy, enough to send two fits of one objective
-    # (weighted vs repeated rows) apart; accuracy=1e-2 takes a larger step, a slightly
-    # biased but smooth product. scipy's maxCGit (n/2) gives 1 inner step on tiny
-    # problems (gradient descent); up to n, capped at 50, keep it a Newton method.
-    options = dict.fromkeys(("ftol", "gtol", "xtol"), 0.0)
-    options.update(maxfun=max(100, max_iter * 100), maxCGit=min(50, n_params), accuracy=1e-2)
-    return options | {"scale": np.ones(n_params), "offset": np.zeros(n_params)}
-
-
-#: Bytes the L-BFGS curvature pairs may take before fewer than 30 are kept.
-LBFGS_PAIRS_BYTES = 2**21
-
-
-def _lbfgs_memory(n_params):
-    """Curvature pairs L-BFGS-B keeps: 30 (scipy: 10), fewer for a large θ.
-
-    30 pairs model the curvature of ill-conditioned problems better: fewer
-    iterations (a sigmoid network on scikit-learn's check data: 73 -> 59), and fewer
-    iterations give rounding less room to grow. Each pair is two float64 vectors of
-    θ's size, though: the course network's 10 285 parameters would hold 4.9 MB in 30
-    pairs, more than its fit's other temporaries together. Above ``LBFGS_PAIRS_BYTES``
-    fewer pairs are kept, never fewer than scipy's 10.
-    """
-    return int(np.clip(LBFGS_PAIRS_BYTES // (16 * max(n_params, 1)), 10, 30))
 
 
 def minimize(
@@ -429,9 +380,10 @@ class _Minimization:
         point it fails again). A run that ended inside a line search may hold a better
         final point than its last iterate: it is kept if its J is lower.
         """
-        options = _scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
+        options = scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
         if self.hessian is not None:
-            options |= self._trust_radii(self.coordinates.from_theta(start))
+            u = self.coordinates.from_theta(start)
+            options |= trust_exact_radii(self.hessian_in_u(u), self.objective_in_u(u)[1])
         iterations_before = len(self.loss_curve)
         try:
             # After a wild trial point (see CachedObjective) scipy's own arithmetic
@@ -478,27 +430,6 @@ class _Minimization:
             self.theta, self.loss, self.grad = final_theta, final_loss, final_grad
             self.grad_norm = _inf_norm(final_grad)
         return True
-
-    def _trust_radii(self, start):
-        """trust-exact's first radius: twice the Newton step's length at ``start`` (in u).
-
-        Its steps are then exact Newton steps, H⁻¹∇J from a Cholesky factor, until one
-        is rejected. Steps on the trust region's boundary come from an iterative
-        subproblem solver that stops within 10 % of its solution: a weighted fit and
-        its repeated-rows twin, whose H differ by rounding, took different steps at
-        scipy's first radius of 1. H at ``start`` is the one scipy asks for first.
-        """
-        grad = self.objective_in_u(start)[1]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
-                step = scipy.linalg.solve(self.hessian_in_u(start), grad, assume_a="pos")
-        except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning, ValueError):
-            return {}  # singular or nearly (λ = 0, collinear X): scipy's first radius
-        radius = 2.0 * float(np.linalg.norm(step))
-        if not np.isfinite(radius) or radius <= 0:
-            return {}
-        return {"initial_trust_radius": radius, "max_trust_radius": max(1000.0, 100 * radius)}
 
     def should_restart(self, start_loss):
         """Decide, after a run that gave up before our rule was met, whether to restart.

@@ -570,6 +570,7 @@ def test_lbfgs_memory_is_capped_for_large_networks(monkeypatch):
     # 30 curvature pairs, unless they would take more than 2 MB (two float64 vectors
     # of θ's size each): the course network's 10 285 parameters keep 12, never < 10.
     import sklearn_nn._optimize as optimize
+    from sklearn_nn._solver_options import lbfgs_memory
 
     seen = []
     original = optimize.scipy_minimize
@@ -586,4 +587,4 @@ def test_lbfgs_memory_is_capped_for_large_networks(monkeypatch):
         TwoLayerMLPClassifier(25, max_iter=2, random_state=0).fit(X, y)
         TwoLayerMLPClassifier(3, max_iter=2, random_state=0).fit(X[:, :5], y)
     assert seen[0] == 12 and seen[-1] == 30
-    assert [optimize._lbfgs_memory(n) for n in (10**6, 4369, 1)] == [10, 30, 30]
+    assert [lbfgs_memory(n) for n in (10**6, 4369, 1)] == [10, 30, 30]
