@@ -212,3 +212,22 @@ def test_each_dense_hessian_is_counted_as_a_pass():
     assert 1 <= counter.hessians <= model.n_iter_ + 1
     assert counter.hessian_products == 0
     assert counter.passes == counter.evaluations + counter.hessians
+
+
+@pytest.mark.parametrize("fits", [1, 2])
+def test_sparse_rows_in_many_blocks_give_the_dense_matrix(fits):
+    # 30 000 CSR rows are cut into several blocks (each weighted copy is one block's),
+    # the folds' targets gathered block by block: the same matrix as dense X's.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30_000, 3)) * (rng.random((30_000, 3)) < 0.5)
+    Y = np.eye(3)[rng.integers(0, 3, X.shape[0])]
+    weights = rng.uniform(0.5, 2, X.shape[0])
+    if fits > 1:
+        weights = (rng.random((X.shape[0], fits)) < 0.8) * weights[:, None]
+    dense = LinearObjective(X, Y, weights, 0.3, "softmax")
+    csr = LinearObjective(sparse.csr_matrix(X), Y, weights, 0.3, "softmax")
+    theta = rng.standard_normal(dense.n_params) * 0.1
+    expected = dense.newton_matrix(theta)
+    np.testing.assert_allclose(
+        csr.newton_matrix(theta), expected, atol=1e-12 * np.abs(expected).max()
+    )

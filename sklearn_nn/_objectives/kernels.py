@@ -65,18 +65,19 @@ def column_sums(A):
     return np.ones(A.shape[0]) @ A
 
 
-def row_blocks(X, n_outputs, dtype=None):
+def row_blocks(X, n_outputs, dtype=None, copied=False):
     """Slices of rows of X to process together, for products in ``dtype`` (X's if None).
 
     A block holds as many rows as fit, with the work on their ``n_outputs`` output
     columns (:data:`WORK_BYTES_PER_OUTPUT`), in :data:`BLOCK_BYTES`. One slice for
-    sparse X in its own dtype (slicing CSR copies); a sparse X to be cast is cut
-    into blocks too, so that only one block is ever copied.
+    sparse X in its own dtype (slicing CSR copies); a sparse X to be cast, or whose
+    blocks the caller copies anyway (``copied``: a weighted copy), is cut into blocks
+    too, so that only one block is ever copied.
     """
     work = WORK_BYTES_PER_OUTPUT * n_outputs
     if not sparse.issparse(X):
         return row_slices(X.shape[0], X.shape[1] * X.itemsize + work)
-    if dtype is None or dtype == X.dtype:
+    if (dtype is None or dtype == X.dtype) and not copied:
         return [slice(0, X.shape[0])]
     entries_per_row = max(1, X.nnz // max(1, X.shape[0]))
     entry_bytes = X.data.itemsize + X.indices.itemsize

@@ -126,7 +126,7 @@ def _hessian_terms(chunk, W, b, head, groups=1):
     n_columns = W.shape[1]
     k = n_columns // groups
     terms = np.zeros((W.shape[0] + 1, n_columns, W.shape[0] + 1, n_columns))
-    for block in row_blocks(chunk.X, n_columns, np.float64):
+    for block in row_blocks(chunk.X, n_columns, np.float64, copied=True):
         X_block, _, s = _block(chunk, block, groups, np.float64)
         curvature = head.curvature(_logits(X_block, W, b, groups), s)
         for first in range(k):
