@@ -137,6 +137,9 @@ _WHITENING_FREE = 10**7
 #: and float64 fits; the price is that more correlation is left in
 #: (benchmarks/README.md, "Why the core is shaped as it is").
 _SHRINKAGE = 0.3
+#: Bytes of X per centred copy of the covariance's rows (benchmarks/README.md:
+#: "Covariance blocks of 256 kB"), well below a product's row block.
+_COVARIANCE_BLOCK_BYTES = 2**18
 
 
 def whitening_step(n_samples, n_features, n_outputs):
@@ -178,7 +181,7 @@ def covariance_terms(X, sample_weight, mean, step, first=0):
     terms = np.zeros((X.shape[1], X.shape[1]))
     # Small blocks: each is a centred copy, and the fit's peak memory should not grow
     # by one of X's cache-sized row blocks for it.
-    for block in row_slices(rows.shape[0], rows.shape[1] * rows.itemsize, 2**18):
+    for block in row_slices(rows.shape[0], rows.shape[1] * rows.itemsize, _COVARIANCE_BLOCK_BYTES):
         centred = rows[block] - mean.astype(X.dtype)
         centred *= np.sqrt(weights[block])[:, None]
         terms += centred.T @ centred
