@@ -42,7 +42,8 @@ LINEAR = (OURS_CV, SKLEARN_CV, GRID_OURS, GRID_SKLEARN)
 LADDER = (1e-3, 1e-4, 1e-5, 1e-6, 1e-8)
 EXACT_TOL = 1e-10
 #: A tolerance every starting point meets: a search at it runs no iteration, so its
-#: time is its fixed cost (validation, set-up, one evaluation per fit, scores, refit).
+#: time is its fixed cost (validation, set-up, one evaluation per fit, scores, refit;
+#: our paths evaluate only the first start, as each later one meets it unmoved).
 NO_ITERATION_TOL = 1e9
 #: Interleaved rounds: at least MIN_ROUNDS, further ones (up to --repeats) only while
 #: the row has taken less than ROW_SECONDS: a round of the 100 000-row row takes ~35 s.

@@ -371,8 +371,9 @@ def lambda_tables(section, bench, command):
         "evaluates every fold at once); LogisticRegressionCV: ≥ Σ n_iter_ + fits, the "
         "fewest its L-BFGS can make; fits: `minimize` calls, refit included. *Fixed*: our "
         f"search at tol = {NO_ITERATION_TOL:g}, which every starting point meets: no fit "
-        "iterates, what is left is validation, set-up, one evaluation per fit, scoring "
-        "and the refit's set-up.",
+        "iterates, what is left is validation, set-up, one evaluation per fit (on our "
+        "paths none where the last solution meets tol at the new λ: at this tol, every fit "
+        "after the first), scoring and the refit's set-up.",
         "",
         "| row | contender | time [s] | n | ratio vs ours | fixed [s] | chosen λ | "
         "its mean score | max abs(Δ) vs exact | ConvergenceWarning | fits | iterations | "

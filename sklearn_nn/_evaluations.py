@@ -103,6 +103,10 @@ class CachedObjective:
         self._memory = OrderedDict()
         self.n_evaluations = 0
 
+    def remember(self, theta, value, grad):
+        """Hold (θ, J, ∇J), evaluated elsewhere: asking for that θ costs no pass."""
+        self._memory[np.asarray(theta, dtype=np.float64).tobytes()] = (float(value), grad)
+
     def forget(self):
         """Drop what is remembered: J itself changed (a float32 fit went on in float64)."""
         self._memory.clear()

@@ -114,6 +114,7 @@ def minimize(
     hessian=None,
     coordinates=None,
     refine=None,
+    known=None,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
@@ -168,6 +169,9 @@ def minimize(
         For a float32 J: ``refine()`` switches J (and ``hessp``) to float64
         arithmetic. Called at most once, when the fit would end above tol with
         iterations left; the fit then goes on from its best iterate.
+    known : tuple, default=None
+        ``(θ, J, ∇J)`` already evaluated by the caller (a path's start): asking
+        for that θ then costs no pass over the data, and is not counted as one.
 
     Returns
     -------
@@ -198,6 +202,7 @@ def minimize(
         hessian=hessian,
         coordinates=coordinates,
         refine=refine,
+        known=known,
     )
     start = run.theta if run.grad_norm > tol else None
     while start is not None and run.budget_left():
@@ -215,11 +220,13 @@ def minimize(
 class _Minimization:
     """One call of :func:`minimize`: memo, best iterate, loss curve, messages; its steps."""
 
-    def __init__(self, value_and_grad, theta0, *, hessp, hessian, coordinates, **settings):
+    def __init__(self, value_and_grad, theta0, *, hessp, hessian, coordinates, known, **settings):
         # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
         # smooth, refine.
         vars(self).update(settings)
         self.objective = CachedObjective(value_and_grad)
+        if known is not None:
+            self.objective.remember(*known)
         self.method = LINEAR_SOLVERS[self.solver]
         # J's rounding, relative to max(|J|, 1): float64 sums, of float32 terms for
         # float32 data (resolved to ~1e-8 then).

@@ -17,6 +17,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
+from . import instrumentation
 from ._optimize import minimize
 
 __all__ = [
@@ -42,17 +43,8 @@ def minimize_objective(
     OptimizeOutcome
         See :func:`~sklearn_nn._optimize.minimize`.
     """
-    value_and_grad = objective.value_and_grad
-    if first_evaluation is not None:
-        known_theta, known_value, known_grad = first_evaluation
-
-        def value_and_grad(theta):
-            if np.array_equal(theta, known_theta):
-                return known_value, known_grad.copy()
-            return objective.value_and_grad(theta)
-
     return minimize(
-        value_and_grad,
+        objective.value_and_grad,
         theta0,
         solver=solver,
         max_iter=max_iter,
@@ -67,6 +59,7 @@ def minimize_objective(
         refine=getattr(objective, "use_float64_products", None)
         if objective.dtype == np.float32
         else None,
+        known=first_evaluation,
     )
 
 
@@ -99,35 +92,46 @@ def solve_path(objective, reg_lambdas, theta0, unconverged=None, **settings):
         The ConvergenceWarning of each solve (not emitted), or None.
     """
     outcomes, seconds, messages = [], [], []
-    for step in range(len(reg_lambdas)):
+    nodes = []  # (log λ, θ) of the solves that moved: what predicts the next start
+    for step, reg_lambda in enumerate(reg_lambdas):
         start = time.perf_counter()
-        theta, first = _predicted_start(objective, reg_lambdas[: step + 1], outcomes, theta0)
+        last = outcomes[-1] if outcomes else None
+        theta, first = _predicted_start(
+            objective, reg_lambda, last, nodes, theta0, settings["tol"]
+        )
         outcome, message = recording_convergence(
             minimize_objective, objective, theta, first_evaluation=first, **settings
         )
         if message is not None and unconverged is not None:
             outcome, message = unconverged(step, theta, outcome, message)
         seconds.append(time.perf_counter() - start)
+        if last is None or not np.array_equal(outcome.x, last.x):
+            nodes = [*nodes[-2:], (np.log(reg_lambda) if reg_lambda > 0 else None, outcome.x)]
         outcomes.append(outcome)
         messages.append(message)
     return outcomes, seconds, messages
 
 
-def _predicted_start(objective, reg_lambdas, outcomes, theta0):
-    """Set the penalty to ``reg_lambdas[-1]``; return the start of its solve.
+def _predicted_start(objective, reg_lambda, last, nodes, theta0, tol):
+    """Set the penalty to ``reg_lambda``; return the start of its solve.
 
     The solution θ(λ) is a smooth curve: the polynomial in log λ through the last
-    (up to three) solutions predicts the next one far better than the last solution
-    alone (on standardised digits it halves a path's iterations). The prediction is
-    taken only if its J is below that of the last solution. The start's evaluation
-    is returned with it, ``(θ, J, ∇J)``, for the solve to begin with.
+    (up to three) solutions ``nodes`` predicts the next one far better than the
+    ``last`` solution alone (on standardised digits it halves a path's iterations).
+    The prediction is taken only if its J is below that of the last solution. The
+    start's evaluation is returned with it, ``(θ, J, ∇J)``, for the solve to begin
+    with.
+
+    Where the last solution already meets ``tol`` under the new λ (at small λ on
+    large data sets, where the penalty's change is below tol), it is the answer and
+    no prediction is evaluated: that solve costs no pass over the data. It is not a
+    node (it did not move), so the next prediction still follows the curve.
     """
-    if not outcomes:
-        objective.set_penalty(reg_lambdas[-1])
+    if last is None:
+        objective.set_penalty(reg_lambda)
         return theta0, None
-    last = outcomes[-1]
     penalty_before, gradient_before = objective.penalty(last.x), objective.penalty_gradient(last.x)
-    objective.set_penalty(reg_lambdas[-1])
+    objective.set_penalty(reg_lambda)
     # J and ∇J at the last solution under the new λ differ only by the penalty's
     # terms: that start needs no pass over the data.
     value_at_last = last.loss - penalty_before + objective.penalty(last.x)
@@ -136,16 +140,16 @@ def _predicted_start(objective, reg_lambdas, outcomes, theta0):
         value_at_last,
         last.grad - gradient_before + objective.penalty_gradient(last.x),
     )
-    known = np.asarray(reg_lambdas[-4:-1])
-    if len(outcomes) < 2 or not np.all(known > 0) or reg_lambdas[-1] <= 0:
+    usable = len(nodes) >= 2 and reg_lambda > 0 and all(node is not None for node, _ in nodes)
+    if not usable or np.max(np.abs(at_last[2]), initial=0.0) <= tol:
         return last.x, at_last
-    nodes, target = np.log(known[-3:]), np.log(reg_lambdas[-1])
-    solutions = [outcome.x for outcome in outcomes[-nodes.size :]]
+    logs, target = np.array([node for node, _ in nodes]), np.log(reg_lambda)
     guess = np.zeros_like(last.x)
-    for i, solution in enumerate(solutions):  # Lagrange's form of the polynomial
-        others = np.delete(nodes, i)
-        guess += np.prod((target - others) / (nodes[i] - others)) * solution
+    for i, (_, solution) in enumerate(nodes):  # Lagrange's form of the polynomial
+        others = np.delete(logs, i)
+        guess += np.prod((target - others) / (logs[i] - others)) * solution
     value, grad = objective.value_and_grad(guess)
+    instrumentation._record_evaluation()
     if value < value_at_last:
         return guess, (guess, value, grad)
     return last.x, at_last

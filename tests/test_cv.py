@@ -26,7 +26,7 @@ from sklearn_nn import (
     regularization_path,
 )
 from sklearn_nn.datasets import load_microchips
-from sklearn_nn.instrumentation import objective
+from sklearn_nn.instrumentation import count_passes, objective
 
 GRID = np.logspace(-3, 2, 8)
 FOLDS = StratifiedKFold(4, shuffle=True, random_state=0)
@@ -283,6 +283,24 @@ def test_regularization_path_equals_cold_fits_in_the_order_given(Base):
     # Warm starts: the path needs fewer iterations than the cold fits.
     cold_iterations = sum(Base(reg_lambda=lam, tol=1e-8).fit(X, y).n_iter_ for lam in reg_lambdas)
     assert path.n_iter.sum() < cold_iterations
+
+
+def test_a_solution_meeting_tol_at_the_next_lambda_is_kept_without_a_pass():
+    # On 20 000 rows a step from λ = 1e-3 to 5e-4 changes ∇J by ~1e-8 per unit weight,
+    # far below tol: the first solution is the second's answer, at no pass over X.
+    X, y = make_classification(20_000, 5, n_informative=3, flip_y=0.1, random_state=0)
+    base = RegLogisticClassifier(tol=1e-5)
+    with count_passes() as first_only:
+        regularization_path(base, X, y, [1e-3])
+    with count_passes() as both:
+        path = regularization_path(base, X, y, [1e-3, 5e-4])
+    assert path.n_iter[1] == 0
+    assert both.passes == first_only.passes
+    np.testing.assert_array_equal(path.coef[1], path.coef[0])
+    # It is the optimum at 5e-4 to rounding, as a cold fit far past tol tells.
+    exact = RegLogisticClassifier(reg_lambda=5e-4, tol=1e-8).fit(X, y)
+    assert path.loss[1] == pytest.approx(exact.loss_, rel=1e-9)
+    assert path.loss[1] >= exact.loss_ - 1e-15
 
 
 def test_network_path_is_a_continuation_from_the_initialisation():
