@@ -20,21 +20,25 @@ scipy's own rules differ per method, and fits of one objective stopped by differ
 rules end at different points (scikit-learn's sample-weight checks see that), so
 scipy's tests are switched off and ours runs in the per-iteration callback.
 
-The solver may work in coordinates u (``coordinates``: the linear models' whitening);
-only scipy sees u, everything else is in θ.
+The solver may work in coordinates u (``coordinates``: the linear models' whitening,
+after which lbfgs may ``rewhiten`` at its iterate); only scipy sees u, the rest θ.
 """
 
-import os
-import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
 from scipy.optimize import minimize as scipy_minimize
-from sklearn.exceptions import ConvergenceWarning
 
+from . import instrumentation
+from ._convergence import (
+    FLOAT64_ROUNDING,
+    inf_norm,
+    levelled_off,
+    no_progress,
+    warn_unconverged,
+)
 from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed, guarded_hessian
 from ._solver_options import scipy_options, trust_exact_radii
 
@@ -66,14 +70,14 @@ LINEAR_SOLVERS = {**SOLVERS, "trust-exact": "trust-exact"}
 #: Largest dense Hessian ``trust-exact`` may form, in bytes (scipy's factorisations
 #: hold a few more matrices of its size).
 DENSE_HESSIAN_BYTES = 2**30
-NONSMOOTH_WINDOW = 10
+#: Iterations of lbfgs in one set of coordinates before a restart in coordinates from
+#: J's curvature (``rewhiten``) may pay: whitened well-conditioned fits end within them.
+REWHITEN_AFTER = 20
 #: Iterates that moved θ but left J unchanged to rounding, since ‖∇J‖∞ last reached a
 #: new low, after which a fit on a smooth J has stalled.
 STALL_WINDOW = 3
 #: Evaluations of an iterate whose line search took its first or second trial step.
 EASY_STEP_EVALUATIONS = 2
-#: Rounding of a float64 sum J, relative to max(|J|, 1).
-FLOAT64_ROUNDING = 4 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -115,6 +119,8 @@ def minimize(
     coordinates=None,
     refine=None,
     known=None,
+    rewhiten=None,
+    rewhiten_passes=0.0,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
@@ -170,8 +176,14 @@ def minimize(
         arithmetic. Called at most once, when the fit would end above tol with
         iterations left; the fit then goes on from its best iterate.
     known : tuple, default=None
-        ``(θ, J, ∇J)`` already evaluated by the caller (a path's start): asking
-        for that θ then costs no pass over the data, and is not counted as one.
+        ``(θ, J, ∇J)`` evaluated by the caller (a path's start): no pass, not counted.
+    rewhiten : callable, default=None
+        ``rewhiten(theta)`` -> coordinates (as ``coordinates``) in which J's
+        curvature at θ is I, or None. lbfgs goes on in those from its iterate when,
+        after ``REWHITEN_AFTER`` iterations, its pace predicts more evaluations
+        left than twice ``rewhiten_passes``.
+    rewhiten_passes : float, default=0.0
+        The cost of one ``rewhiten``, in evaluations of J and ∇J.
 
     Returns
     -------
@@ -203,6 +215,8 @@ def minimize(
         coordinates=coordinates,
         refine=refine,
         known=known,
+        rewhiten=rewhiten,
+        rewhiten_passes=rewhiten_passes,
     )
     start = run.theta if run.grad_norm > tol else None
     while start is not None and run.budget_left():
@@ -210,6 +224,9 @@ def minimize(
         # A float32 J that stops a run goes on in float64 (``refined``) rather than
         # restarting: its runs end where J no longer resolves their progress.
         ended_by_scipy = run.run(start)
+        if run.rewhitened():
+            start = run.theta
+            continue
         if not (ended_by_scipy and run.refine is None and run.should_restart(start_loss)):
             if not run.refined():
                 break
@@ -220,10 +237,14 @@ def minimize(
 class _Minimization:
     """One call of :func:`minimize`: memo, best iterate, loss curve, messages; its steps."""
 
-    def __init__(self, value_and_grad, theta0, *, hessp, hessian, coordinates, known, **settings):
+    def __init__(
+        self, value_and_grad, theta0, *, hessp, hessian, coordinates, known, rewhiten, **settings
+    ):
         # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
-        # smooth, refine.
+        # smooth, refine, rewhiten_passes.
         vars(self).update(settings)
+        self.rewhiten = rewhiten if self.solver == "lbfgs" else None
+        self.rewhiten_due = False
         self.objective = CachedObjective(value_and_grad)
         if known is not None:
             self.objective.remember(*known)
@@ -252,11 +273,14 @@ class _Minimization:
                 "range, or scaled features (e.g. StandardScaler)."
             )
         self.theta, self.loss, self.grad = theta0, loss0, grad0
-        self.grad_norm = _inf_norm(grad0)
+        self.grad_norm = inf_norm(grad0)
         # The stall watch: the smallest gradient so far, and how many iterates since
         # left J unchanged to rounding.
         self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
         self.evaluations_at_last_iterate = self.objective.n_evaluations
+        # (iteration, evaluations) when the solver's coordinates were last set (or J
+        # went on in float64), and the best ‖∇J‖∞ after each iteration.
+        self.coordinates_since, self.best_norms = (0, self.objective.n_evaluations), []
         if self.verbose:
             norm = self.grad_norm
             print(f"{self.method}: iter {0:4d}  J = {loss0:.10g}  |grad|inf = {norm:.3e}")
@@ -304,7 +328,7 @@ class _Minimization:
             raise _RunFinished
         moved = not np.array_equal(theta, self.theta)
         previous_loss = self.loss
-        self.theta, self.loss, self.grad, self.grad_norm = theta, loss, grad, _inf_norm(grad)
+        self.theta, self.loss, self.grad, self.grad_norm = theta, loss, grad, inf_norm(grad)
         self.loss_curve.append(loss)
         iteration = len(self.loss_curve)
         if self.verbose:
@@ -318,11 +342,54 @@ class _Minimization:
         if (
             self.grad_norm <= self.tol
             or iteration >= self.max_iter
-            or (not self.smooth and _levelled_off(self.loss_curve, self.tol))
+            or (not self.smooth and levelled_off(self.loss_curve, self.tol))
         ):
             raise _RunFinished
         if moved and self.smooth and self._stalled_at(previous_loss):
             raise _RunFinished
+        self.best_norms.append(self.best_grad_norm)
+        if self.rewhiten is not None and self.refine is None and self._rewhitening_pays():
+            self.rewhiten_due = True
+            raise _RunFinished
+
+    def _rewhitening_pays(self):
+        """Whether lbfgs, at its pace in these coordinates, has more left than rewhitening costs.
+
+        After ``REWHITEN_AFTER`` iterations in them, the decline of the best ‖∇J‖∞ over
+        the last half of them, extrapolated, predicts the evaluations left to tol;
+        those must exceed twice the cost of a restart: the blocks, and the
+        ~REWHITEN_AFTER / 2 evaluations in which lbfgs rebuilds its curvature pairs.
+        """
+        since, evaluations_since = self.coordinates_since
+        iterations, window = len(self.loss_curve) - since, REWHITEN_AFTER // 2
+        if iterations < REWHITEN_AFTER:
+            return False
+        rate = np.log(self.best_norms[-1 - window] / self.best_norms[-1]) / window
+        left = np.log(self.best_grad_norm / self.tol) / rate if rate > 0 else np.inf
+        per_iteration = (self.objective.n_evaluations - evaluations_since) / iterations
+        return left * per_iteration > 2 * (self.rewhiten_passes + REWHITEN_AFTER / 2)
+
+    def rewhitened(self):
+        """Go on in coordinates from J's curvature at the iterate, when due; True if due.
+
+        The whitening at θ = 0 may stop matching J's shape: the curvature of nearly
+        separable classes concentrates on few rows, collinear features keep what its
+        shrinkage left in. In coordinates from the curvature at its iterate lbfgs meets
+        J round again near the minimum (its curvature pairs, of the old coordinates,
+        go). The run goes on from its iterate either way (in the old coordinates, with
+        no further tries, where a block of the curvature is not positive definite).
+        """
+        if not self.rewhiten_due:
+            return False
+        self.rewhiten_due = False
+        coordinates = self.rewhiten(self.theta)
+        instrumentation._record_hessian()
+        if coordinates is None:
+            self.rewhiten = None
+        else:
+            self.coordinates = coordinates
+        self.coordinates_since = (len(self.loss_curve), self.objective.n_evaluations)
+        return True
 
     def _stalled_at(self, previous_loss):
         """Watch for a stall; True when STALL_WINDOW flat iterates followed the best ∇J.
@@ -334,7 +401,7 @@ class _Minimization:
         float32 J still to refine, one flat iterate whose line search took more than
         ``EASY_STEP_EVALUATIONS`` evaluations ends the run (the fit goes on in float64).
         """
-        flat = _no_progress(previous_loss, self.loss, self.rounding)
+        flat = no_progress(previous_loss, self.loss, self.rounding)
         evaluations = self.objective.n_evaluations - self.evaluations_at_last_iterate
         self.evaluations_at_last_iterate = self.objective.n_evaluations
         if flat and self.refine is not None and evaluations > EASY_STEP_EVALUATIONS:
@@ -374,8 +441,9 @@ class _Minimization:
         self.rounding = FLOAT64_ROUNDING
         self.objective.forget()
         loss, grad = self.objective(self.theta)
-        self.loss, self.grad, self.grad_norm = loss, grad, _inf_norm(grad)
+        self.loss, self.grad, self.grad_norm = loss, grad, inf_norm(grad)
         self.best_grad_norm, self.flat_iterates = self.grad_norm, 0
+        self.coordinates_since = (len(self.loss_curve), self.objective.n_evaluations)
         self.stalled = self.rescued = False
         self.message = ""
         return self.grad_norm > self.tol
@@ -435,7 +503,7 @@ class _Minimization:
         final_loss, final_grad = self.objective(final_theta)
         if final_loss < self.loss:
             self.theta, self.loss, self.grad = final_theta, final_loss, final_grad
-            self.grad_norm = _inf_norm(final_grad)
+            self.grad_norm = inf_norm(final_grad)
         return True
 
     def should_restart(self, start_loss):
@@ -447,7 +515,7 @@ class _Minimization:
         iterate is the standard remedy. A run that lowered J by no more than rounding
         ends the restarts, unless :meth:`rescue` steps on (once).
         """
-        self.stalled = _no_progress(start_loss, self.loss)
+        self.stalled = no_progress(start_loss, self.loss)
         if self.stalled and self.rescued:
             # The run after a rescue step made no progress either: only gradient steps
             # would move, each followed by an idle run (Newton-CG where pᵀHp ≤ 3ε).
@@ -463,7 +531,7 @@ class _Minimization:
                 return False
         return (
             not self.stalled
-            and not (not self.smooth and _levelled_off(self.loss_curve, self.tol))
+            and not (not self.smooth and levelled_off(self.loss_curve, self.tol))
             and self.budget_left()
         )
 
@@ -479,6 +547,10 @@ class _Minimization:
         """
         stepped = self._gradient_step()
         if stepped is None:
+            self.message += (
+                "; the solver made no progress: J is unchanged to rounding from its "
+                f"last start at |grad|inf = {self.grad_norm:.2e}, along −∇J too"
+            )
             return True
         try:
             self.record(stepped)
@@ -512,68 +584,15 @@ class _Minimization:
         not found a minimum (lbfgs may still lower J by 5-15 % from such a point).
         """
         converged = self.grad_norm <= self.tol or (
-            not self.smooth and _levelled_off(self.loss_curve, self.tol)
+            not self.smooth and levelled_off(self.loss_curve, self.tol)
         )
         if not converged and not self.stopped_by_callback:
-            warnings.warn(
-                f"The {self.solver!r} solver did not converge in {len(self.loss_curve)} "
-                f"iterations (max_iter={self.max_iter}): |grad|inf = {self.grad_norm:.2e} "
-                f"> tol = {self.tol:g}"
-                + (f"; {self.message}" if self.message else "")
-                + f". {self._advice()}",
-                ConvergenceWarning,
-                stacklevel=_outside_stacklevel(),
-            )
+            warn_unconverged(self)
         outcome = self.theta, self.loss, self.grad_norm, len(self.loss_curve), self.loss_curve
         return OptimizeOutcome(*outcome, converged=converged, message=self.message, grad=self.grad)
-
-    def _advice(self):
-        """The remedies the ConvergenceWarning suggests."""
-        advice = (
-            # More iterations do not help a stalled fit.
-            "Loosen tol, or scale the features (e.g. StandardScaler) or increase reg_lambda."
-            if self.stalled
-            else "Increase max_iter, scale the features (e.g. StandardScaler), "
-            "increase reg_lambda, or loosen tol."
-        )
-        if not self.smooth and self.solver != "lbfgs":
-            advice += (
-                " ReLU units make J piecewise smooth and the tnc/cg line searches stop at"
-                " its kinks; solver='lbfgs' copes with them."
-            )
-        return advice
 
 
 #: θ itself as the solver's coordinates (T = I).
 _SAME_COORDINATES = SimpleNamespace(to_theta=lambda u: u)
 _SAME_COORDINATES.from_theta = _SAME_COORDINATES.gradient_in_u = _SAME_COORDINATES.to_theta
 _SAME_COORDINATES.matrix_in_u = _SAME_COORDINATES.to_theta
-
-
-def _no_progress(before, after, rounding=FLOAT64_ROUNDING):
-    """Whether J fell by no more than ``rounding`` · max(|J|, 1); inf − inf: no progress."""
-    return not before - after > rounding * max(abs(after), 1.0)
-
-
-def _levelled_off(loss_curve, tol):
-    """Tell whether the last NONSMOOTH_WINDOW iterations lowered J by under tol·max(|J|, 1)."""
-    if len(loss_curve) <= NONSMOOTH_WINDOW:
-        return False
-    earlier, last = loss_curve[-1 - NONSMOOTH_WINDOW], loss_curve[-1]
-    return earlier - last <= tol * max(abs(last), 1.0)
-
-
-def _outside_stacklevel():
-    """The stacklevel of the first caller outside this package and scikit-learn's callbacks."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and any(part in frame.f_code.co_filename for part in _INSIDE):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-#: Paths of a fit's own frames: this package's, and scikit-learn's callback wrappers'.
-_INSIDE = (os.path.join(os.path.dirname(__file__), ""), os.path.join("sklearn", "callback", ""))
-
-
-def _inf_norm(vector):
-    return float(np.max(np.abs(vector))) if vector.size else 0.0

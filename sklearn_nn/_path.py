@@ -60,6 +60,8 @@ def minimize_objective(
         if objective.dtype == np.float32
         else None,
         known=first_evaluation,
+        rewhiten=getattr(objective, "curvature_whitening", None),
+        rewhiten_passes=getattr(objective, "curvature_whitening_passes", 0.0),
     )
 
 

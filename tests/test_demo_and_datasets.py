@@ -245,10 +245,11 @@ def test_demo_runs_end_to_end(capsys):
     rows = _lambda_rows(output, "make_microchips(random_state=0)")
     assert sorted(rows) == [0.0, 0.01, 0.1, 1.0, 10.0, 100.0]
     assert rows[100.0][0] < rows[10.0][0] < rows[1.0][0]
-    # Unregularised degree-6 features are nearly separable: the λ = 0 fit takes
-    # hundreds of iterations, 10x any regularised one (whether it ends within max_iter
-    # depends on rounding, i.e. on the BLAS threads; the next test covers the report).
-    assert rows[0.0][2] > 10 * max(rows[reg_lambda][2] for reg_lambda in rows if reg_lambda > 0)
+    # Unregularised degree-6 features are nearly separable: the λ = 0 fit takes over
+    # 100 iterations, 4x any regularised one, even with lbfgs restarted in coordinates
+    # from the curvature (whether it ends within max_iter depends on rounding, i.e. on
+    # the BLAS threads; the next test covers the report).
+    assert rows[0.0][2] > 4 * max(rows[reg_lambda][2] for reg_lambda in rows if reg_lambda > 0)
     assert all(rows[reg_lambda][3] == "" for reg_lambda in rows if reg_lambda > 0)
     assert re.search(r"selected lambda \(best CV accuracy\): [\d.]+", output)
 

@@ -73,7 +73,7 @@ def test_a_non_finite_j_at_the_start_is_an_error_not_a_loop(solver, monkeypatch)
 def test_restarts_are_bounded_by_max_iter_when_no_run_makes_an_iterate(solver, monkeypatch):
     # J is finite only at the start: no solver can make an accepted iterate. Even with
     # a stall test that never fires, runs that make no iterate count against max_iter.
-    monkeypatch.setattr(optimize, "_no_progress", lambda *args, **kwargs: False)
+    monkeypatch.setattr(optimize, "no_progress", lambda *args, **kwargs: False)
     runs = count_scipy_runs(monkeypatch)
     start = np.zeros(3)
 

@@ -17,9 +17,16 @@ from .kernels import (
     rows_in,
 )
 from .rows import AtTheta, InMemoryRows, make_rows
-from .whitening import Whitening, covariance_terms, whitening_step
+from .whitening import CurvatureWhitening, Whitening, covariance_terms, whitening_step
 
 __all__ = ["LinearObjective"]
+
+#: Largest curvature blocks :meth:`LinearObjective.curvature_whitening` forms (K blocks
+#: of (d + 1)² float64): 128 MB, 4 000 features for one output.
+_CURVATURE_BLOCKS_BYTES = 2**27
+#: A Gram matrix's multiply-adds (BLAS-3) run about this many times faster than those
+#: of the memory-bound products X·W (benchmarks/README.md, "Whitening").
+_GRAM_SPEEDUP = 10
 
 
 def _targets_by_output(Y, dtype):
@@ -115,35 +122,57 @@ def _hessp_terms(chunk, curvatures, V, v_b, groups=1):
     return grad_W, grad_b
 
 
-def _hessian_terms(chunk, W, b, head, groups=1):
-    """Σ_i x̃_i x̃_iᵀ ⊗ C_i over a chunk, x̃ = [x, 1]: the data's Hessian in (W, b).
+def _curvature_columns(chunk, W, b, head, groups):
+    """Per row block and output j: the block's rows in float64 and C_i e_j, (groups, n, k).
 
     C_i is the head's curvature of sample i (k × k; diagonal for sigmoid units), read
-    off its map ``dZ ↦ C dZ`` along each output's unit direction. Returned as one
-    array (d + 1, K, d + 1, K) over (feature or intercept, column of W), float64,
-    computed in float64 from row blocks cast one at a time. Fits side by side
-    (``groups``) do not couple: only each fit's own columns get terms.
+    off its map ``dZ ↦ C dZ`` along each output's unit direction, from row blocks
+    cast one at a time.
     """
-    n_columns = W.shape[1]
-    k = n_columns // groups
-    terms = np.zeros((W.shape[0] + 1, n_columns, W.shape[0] + 1, n_columns))
-    for block in row_blocks(chunk.X, n_columns, np.float64, copied=True):
+    k = W.shape[1] // groups
+    for block in row_blocks(chunk.X, W.shape[1], np.float64, copied=True):
         X_block, _, s = _block(chunk, block, groups, np.float64)
         curvature = head.curvature(_logits(X_block, W, b, groups), s)
         for first in range(k):
             unit = np.zeros((s.size, k))
             unit[:, first] = 1.0
-            C = curvature(unit).reshape(groups, X_block.shape[0], k)
-            for g in range(groups):
-                for second in range(first, k):  # C_i is symmetric
-                    if not C[g, :, second].any():  # sigmoid units: no coupling
-                        continue
-                    gram = _weighted_gram(X_block, C[g, :, second])
-                    first_column, second_column = first * groups + g, second * groups + g
-                    terms[:, second_column, :, first_column] += gram
-                    if second != first:
-                        terms[:, first_column, :, second_column] += gram.T
+            yield X_block, first, curvature(unit).reshape(groups, X_block.shape[0], k)
+
+
+def _hessian_terms(chunk, W, b, head, groups=1):
+    """Σ_i x̃_i x̃_iᵀ ⊗ C_i over a chunk, x̃ = [x, 1]: the data's Hessian in (W, b).
+
+    Returned as one array (d + 1, K, d + 1, K) over (feature or intercept, column of
+    W), float64. Fits side by side (``groups``) do not couple: only each fit's own
+    columns get terms.
+    """
+    n_columns = W.shape[1]
+    k = n_columns // groups
+    terms = np.zeros((W.shape[0] + 1, n_columns, W.shape[0] + 1, n_columns))
+    for X_block, first, C in _curvature_columns(chunk, W, b, head, groups):
+        for g in range(groups):
+            for second in range(first, k):  # C_i is symmetric
+                if not C[g, :, second].any():  # sigmoid units: no coupling
+                    continue
+                gram = _weighted_gram(X_block, C[g, :, second])
+                first_column, second_column = first * groups + g, second * groups + g
+                terms[:, second_column, :, first_column] += gram
+                if second != first:
+                    terms[:, first_column, :, second_column] += gram.T
     return (terms,)
+
+
+def _hessian_blocks(chunk, W, b, head, groups=1):
+    """Σ_i (C_i)_jj x̃_i x̃_iᵀ over a chunk for each column j of W: (K, d + 1, d + 1).
+
+    The diagonal blocks of :func:`_hessian_terms`: each output's own curvature, the
+    softmax's coupling of classes left out.
+    """
+    blocks = np.zeros((W.shape[1], W.shape[0] + 1, W.shape[0] + 1))
+    for X_block, first, C in _curvature_columns(chunk, W, b, head, groups):
+        for g in range(groups):
+            blocks[first * groups + g] += _weighted_gram(X_block, C[g, :, first])
+    return (blocks,)
 
 
 def _weighted_gram(X, weights):
@@ -428,6 +457,43 @@ class LinearObjective:
                     shift = np.ix_(*[first + fit + self.groups * np.arange(n_classes)] * 2)
                     H[shift] += np.trace(H[shift]) / n_classes**2
         return H
+
+    def curvature_whitening(self, theta):
+        """Return coordinates in which J's curvature at θ is I on each output, or None.
+
+        Each column j of W with its intercept, (w_j, c_j), gets the factor of its own
+        block of the Hessian at θ (the softmax's coupling of classes left out): the
+        :class:`CurvatureWhitening` a first-order solver is restarted in when the
+        whitening at θ = 0 no longer matches J's shape (collinear features, nearly
+        separable classes). None where a block is not positive definite;
+        :attr:`curvature_whitening_passes` is its cost.
+        """
+        d, n_columns = self.n_features, self.n_outputs
+        W, b = self.model_params(theta)
+        (blocks,) = self.rows.reduce(_hessian_blocks, W, b, self.head, self.groups)
+        A = np.eye(d + 1)  # (w, c) ↦ (w, b), as in newton_matrix
+        A[d, :d] = -self.centring.mean
+        blocks = A.T @ blocks @ A
+        features = np.arange(d)
+        blocks[:, features, features] += np.broadcast_to(self.reg_lambda, (n_columns,))[:, None]
+        blocks /= self.weight_sum
+        return CurvatureWhitening.from_blocks(blocks)
+
+    @property
+    def curvature_whitening_passes(self):
+        """The cost of :meth:`curvature_whitening`, in evaluations of J and ∇J.
+
+        n (d + 1)² multiply-adds per output against the 2 n d of one output's two
+        products; the Gram matrices run as BLAS-3, ``_GRAM_SPEEDUP`` times faster per
+        operation, and a pass's products over k outputs cost about √k times one
+        output's (measured: 15-19 passes for 10 outputs of 100 features, 4.5 for one).
+        Infinite where the blocks would exceed ``_CURVATURE_BLOCKS_BYTES`` (thousands
+        of features: a sparse text matrix, say), so that they are never formed.
+        """
+        width = self.n_features + 1
+        if 8 * self.n_outputs * width**2 > _CURVATURE_BLOCKS_BYTES:
+            return np.inf
+        return width / (2 * _GRAM_SPEEDUP) * np.sqrt(self.n_outputs)
 
     def _curvature_at(self, theta):
         """Return the head's curvature at θ per chunk, built once per θ.

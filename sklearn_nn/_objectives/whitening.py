@@ -2,11 +2,11 @@
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs
+from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs, solve_triangular
 
 from .kernels import congruence_by_rows, row_slices
 
-__all__ = ["Whitening", "covariance_terms", "whitening_step"]
+__all__ = ["CurvatureWhitening", "Whitening", "covariance_terms", "whitening_step"]
 
 
 class Whitening:
@@ -122,6 +122,66 @@ class Whitening:
         if not np.all(np.isfinite(factor)) or not np.all(np.diag(factor) > 0):
             return None
         return cls(factor, n_outputs, curvature)
+
+
+class CurvatureWhitening:
+    """The change of variables θ = T u under which J's curvature at an iterate is I.
+
+    For each column j of W, with its intercept, θ_j = (w_j, c_j) = L_j⁻ᵀ u_j, where
+    L_j L_jᵀ = H_j is that output's block of the Hessian at the iterate. Where the
+    whitening at θ = 0 stops matching J's shape as a fit goes on (the saturated rows of
+    nearly separable classes carry no curvature; collinear features keep what the
+    shrinkage towards the diagonal left in), a first-order solver restarted in these
+    coordinates meets J round again near its minimum. u is laid out block by block,
+    (K, d + 1); only the solver sees it.
+
+    Parameters
+    ----------
+    factors : ndarray of shape (n_outputs, n_features + 1, n_features + 1)
+        The lower-triangular Cholesky factors L_j.
+    """
+
+    def __init__(self, factors):
+        self.factors = factors
+        identity = np.eye(factors.shape[1])
+        # The inverses once, so that each product is one batched matmul rather than
+        # K triangular solves (a cross-validation stacks 50 outputs).
+        self._inverses = np.stack([solve_triangular(L, identity, lower=True) for L in factors])
+
+    def _blocks(self, theta):
+        n_outputs, width = self.factors.shape[:2]
+        blocks = np.empty((n_outputs, width))
+        blocks[:, :-1] = theta[: (width - 1) * n_outputs].reshape(width - 1, n_outputs).T
+        blocks[:, -1] = theta[(width - 1) * n_outputs :]
+        return blocks
+
+    @staticmethod
+    def _theta(blocks):
+        return np.concatenate([blocks[:, :-1].T.ravel(), blocks[:, -1]])
+
+    def to_theta(self, u):
+        """Return θ = T u (also T v for a direction v)."""
+        u = u.reshape(self.factors.shape[:2])
+        return self._theta(np.matmul(u[:, None, :], self._inverses)[:, 0])
+
+    def from_theta(self, theta):
+        """Return u = T⁻¹ θ: each block's Lᵀ θ_j."""
+        return np.matmul(self._blocks(theta)[:, None, :], self.factors)[:, 0].ravel()
+
+    def gradient_in_u(self, grad):
+        """Return Tᵀ g: each block's L⁻¹ g_j."""
+        return np.matmul(self._inverses, self._blocks(grad)[:, :, None])[:, :, 0].ravel()
+
+    @classmethod
+    def from_blocks(cls, blocks):
+        """Return the coordinates of the curvature blocks H_j, or None if one is not positive."""
+        try:
+            factors = np.linalg.cholesky(blocks)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(factors)):
+            return None
+        return cls(factors)
 
 
 #: Rows of X whose covariance defines the whitening, per feature: enough to estimate
