@@ -121,6 +121,24 @@ def test_linear_objective_equals_in_memory(problem):
 
 
 @pytest.mark.usefixtures("synchronous")
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_curvature_whitening_equals_in_memory(problem):
+    # The coordinates lbfgs restarts in: the curvature blocks are one map-reduce.
+    head, n_classes = PROBLEMS[problem]
+    X, y, weights = make_data(n_classes)
+    Y = indicator(y, head, n_classes)
+    in_memory = LinearObjective(X, Y, weights, 0.7, head)
+    distributed_ = LinearObjective(*chunked(X, Y, weights), 0.7, head)
+    theta = np.random.default_rng(2).normal(size=in_memory.n_params)
+    np.testing.assert_allclose(
+        distributed_.curvature_whitening(theta).factors,
+        in_memory.curvature_whitening(theta).factors,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+@pytest.mark.usefixtures("synchronous")
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_network_objective_equals_in_memory(problem, activation):

@@ -99,6 +99,20 @@ def test_collinear_unscaled_features_converge_in_a_fraction_of_the_passes(dtype,
     assert ours == pytest.approx(theirs, rel=1e-8)
 
 
+def test_sparse_rows_give_the_dense_coordinates_and_fit():
+    X, y = collinear_unscaled(n_samples=1_000, n_features=12)
+    Y = y[:, None].astype(np.uint8)
+    theta = np.random.default_rng(0).normal(size=13) * 1e-3
+    dense = LinearObjective(X, Y, np.ones(1_000), 1.0, "sigmoid").curvature_whitening(theta)
+    csr = LinearObjective(sp.csr_matrix(X), Y, np.ones(1_000), 1.0, "sigmoid")
+    np.testing.assert_allclose(csr.curvature_whitening(theta).factors, dense.factors, rtol=1e-8)
+    with count_passes() as counted:
+        sparse_fit = RegLogisticClassifier().fit(sp.csr_matrix(X), y)
+    assert counted.hessians >= 1
+    dense_fit = RegLogisticClassifier().fit(X, y)
+    assert sparse_fit.loss_ == pytest.approx(dense_fit.loss_, rel=1e-9)
+
+
 def test_the_search_restarts_its_stacked_folds_and_equals_cold_fits():
     X, y = collinear_unscaled(n_samples=1_500)
     folds = StratifiedKFold(3, shuffle=True, random_state=0)
