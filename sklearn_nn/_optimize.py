@@ -348,7 +348,7 @@ class _Minimization:
         if moved and self.smooth and self._stalled_at(previous_loss):
             raise _RunFinished
         self.best_norms.append(self.best_grad_norm)
-        if self.rewhiten is not None and self.refine is None and self._rewhitening_pays():
+        if self.rewhiten is not None and self._rewhitening_pays():
             self.rewhiten_due = True
             raise _RunFinished
 
