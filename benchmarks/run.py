@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks import choosing_lambda, dask_overhead, defaults, report
 from benchmarks.bench import Bench, log
 from benchmarks.linear_rows import FLOAT32_SKLEARN_CHOICES, linear_row
-from benchmarks.network_rows import digits_row, network_row
+from benchmarks.network_rows import digits_row, network_row, time_to_mlp_row
 from benchmarks.targets import targets_report
 from benchmarks.user_data import NOT_IN_DEFAULT_RUN, MissingData, user_workloads
 from benchmarks.workloads import workloads
@@ -118,7 +118,7 @@ def main(argv=None):
     command = "python -m benchmarks.run" + ("" if not argv else " " + " ".join(argv))
     chosen = workloads(args.quick)
     linear_rows, network_rows, defaults_rows, digits, dask_row = [], [], [], None, None
-    lambda_section = None
+    lambda_section = time_to_mlp = None
     with threadpool_limits(limits=args.threads):
         for name in args.only:
             workload = chosen[name]
@@ -150,6 +150,7 @@ def main(argv=None):
             elif workload.kind == "network":
                 for dtype in args.dtypes:
                     network_rows.append(network_row(bench, workload, data, dtype))
+                time_to_mlp = time_to_mlp_row(bench, workload, data)
             else:
                 digits = digits_row(bench, workload)
             del data
@@ -159,6 +160,8 @@ def main(argv=None):
         lines += report.linear_table(linear_rows)
     if network_rows:
         lines += report.network_table(network_rows)
+    if time_to_mlp is not None:
+        lines += report.time_to_mlp_table(time_to_mlp)
     if linear_rows or network_rows:
         lines += report.floor_table(linear_rows, network_rows)
     if defaults_rows:
@@ -170,7 +173,7 @@ def main(argv=None):
     if dask_row is not None:
         lines += report.dask_table(dask_row)
     lines += targets_report(
-        linear_rows, network_rows, digits, dask_row, defaults_rows, lambda_section
+        linear_rows, network_rows, digits, dask_row, defaults_rows, lambda_section, time_to_mlp
     )
     markdown = "\n".join(lines)
     print(markdown)

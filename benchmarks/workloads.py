@@ -272,6 +272,16 @@ class NetworkWorkload:
         """Our network's J on (X, y), as its ``fit`` builds it."""
         return instrumentation.objective(self.estimator(), X, y)
 
+    def mlp_at_defaults(self):
+        """MLPClassifier(lbfgs) as users run it: this architecture and alpha = λ, else defaults."""
+        return MLPClassifier(
+            (self.n_hidden,),
+            activation="logistic",
+            solver="lbfgs",
+            alpha=self.reg_lambda,
+            random_state=SEED,
+        )
+
     def contenders(self):
         ours = Contender("ours lbfgs", "ours", "lbfgs", self.estimator, passes=counted_passes)
         theirs = Contender(

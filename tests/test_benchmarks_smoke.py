@@ -77,6 +77,7 @@ def test_quick_suite_runs_end_to_end(tmp_path):
         "# Benchmark results",
         "## Time to the optimum (linear models)",
         "## Network: same number of L-BFGS iterations",
+        "## Network: time to MLPClassifier's loss and accuracy",
         "## Cost per evaluation vs the BLAS floor",
         "## Digits: held-out accuracy",
         "## Fits at defaults: float32 against float64",
@@ -98,6 +99,7 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     assert "| sklearn sag |" in report and "| OvR(sklearn lbfgs) |" in report
     assert "| ours network lbfgs |" in report and "MLPClassifier(lbfgs)" in report
     assert_passes_columns(report)
+    assert_time_to_mlp(report)
     assert_defaults_section(report)
     assert_user_targets(report)
     assert_dask_section(report)
@@ -110,6 +112,24 @@ def table_rows(section):
     """The body rows of the Markdown tables in ``section``, as lists of cells."""
     lines = [line for line in section.splitlines() if line.startswith("| ")]
     return [[cell.strip() for cell in line.strip(" |").split("|")] for line in lines]
+
+
+def assert_time_to_mlp(report):
+    # MLP at its defaults, then the first iteration of ours to reach its J and accuracy,
+    # never past MLP's own iterations; both with a ≥ 3× target that also asks for accuracy.
+    section = report.split("## Network: time to MLPClassifier's")[1].split("\n## ")[0]
+    header, mlp, *ours = table_rows(section)
+    assert [row[0] for row in ours] == ["final training J", "held-out accuracy"]
+    for row in ours:
+        if row[1].startswith("not within"):
+            continue
+        assert 1 <= int(row[1]) <= int(mlp[1])
+        assert row[header.index("ratio vs MLP")].endswith("×")
+    for label in ("final training J", "held-out accuracy"):
+        assert (
+            f"| network: time to MLPClassifier's {label} (MLP at its defaults) | ≥ 3×, held-out "
+            "accuracy ≥ MLP's |"
+        ) in report
 
 
 def assert_passes_columns(report):
