@@ -12,8 +12,10 @@ FRAGMENTS = {
     "linear_solver": """\
 solver : {"lbfgs", "tnc", "cg", "newton-cg", "trust-ncg", "trust-krylov", "trust-exact"}, \
 default="lbfgs"
-    scipy method: L-BFGS-B, truncated Newton with finite-difference curvature
-    (TNC), nonlinear conjugate gradient (CG), a second-order method using
+    scipy method: L-BFGS-B (restarted in coordinates from the curvature at its
+    iterate when its pace says the whitening no longer fits: collinear or raw
+    features, nearly separable classes), truncated Newton with finite-difference
+    curvature (TNC), nonlinear conjugate gradient (CG), a second-order method using
     the exact Hessian-vector product: line-search Newton-CG, trust-region
     Newton-CG (Steihaug) or trust-region Krylov (GLTR), or the trust-region
     method that factorises the dense Hessian (trust-exact): a few iterations
