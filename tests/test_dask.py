@@ -121,6 +121,20 @@ def test_linear_objective_equals_in_memory(problem):
 
 
 @pytest.mark.usefixtures("synchronous")
+def test_diagonal_whitening_of_wide_data_equals_in_memory():
+    # 300 features on 60 rows: the covariance would cost more than it saves, and the
+    # features' variances (one map-reduce) whiten instead.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 300)) * np.logspace(-2, 2, 300) + 1.0
+    y = (X[:, 0] + rng.normal(size=60) > 1.0).astype(float)[:, None]
+    weights = rng.uniform(0.2, 3.0, size=60)
+    in_memory = LinearObjective(X, y, weights, 0.7, "sigmoid").whitening()
+    distributed_ = LinearObjective(*chunked(X, y, weights), 0.7, "sigmoid").whitening()
+    assert type(in_memory).__name__ == type(distributed_).__name__ == "DiagonalWhitening"
+    np.testing.assert_allclose(distributed_.factor, in_memory.factor, rtol=1e-12)
+
+
+@pytest.mark.usefixtures("synchronous")
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_curvature_whitening_equals_in_memory(problem):
     # The coordinates lbfgs restarts in: the curvature blocks are one map-reduce.

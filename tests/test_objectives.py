@@ -350,3 +350,24 @@ def test_unit_weights_in_the_data_dtype_are_not_copied():
     ones = np.ones(1000)
     scaled = scaled_weights(ones, 0.7, np.float32)[0]
     assert scaled.dtype == np.float32 and not np.shares_memory(scaled, ones)
+
+
+def test_class_sums_of_csr_rows_equal_dense_and_copy_no_x():
+    # Xᵀ·(weights by class): the product converts the small weight matrix, not X (the
+    # other order, (weights by class)ᵀ·X, copied all of X into CSC).
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    dense = rng.standard_normal((20_000, 200)) * (rng.random((20_000, 200)) < 0.05)
+    X = sp.csr_matrix(dense)
+    codes = rng.integers(0, 3, 20_000).astype(np.uint8)
+    weights = rng.uniform(0.5, 2.0, 20_000)
+    expected = scan_rows(dense, weights, codes, 3)[1]
+    tracemalloc.start()
+    largest, sums = scan_rows(X, weights, codes, 3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert largest == np.abs(dense).max()
+    np.testing.assert_allclose(sums.per_class, expected.per_class, rtol=1e-12, atol=1e-12)
+    size_of_x = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    assert peak < size_of_x / 2

@@ -17,7 +17,14 @@ from .kernels import (
     rows_in,
 )
 from .rows import AtTheta, InMemoryRows, make_rows
-from .whitening import CurvatureWhitening, Whitening, covariance_terms, whitening_step
+from .whitening import (
+    CurvatureWhitening,
+    DiagonalWhitening,
+    Whitening,
+    covariance_terms,
+    variance_terms,
+    whitening_step,
+)
 
 __all__ = ["LinearObjective"]
 
@@ -201,6 +208,11 @@ def _weighted_gram(X, weights):
     gram[d, :d] = gram[:d, d]
     gram[d, d] = weights.sum()
     return gram
+
+
+def _variance_terms(chunk, mean):
+    """:func:`variance_terms` of a chunk's rows."""
+    return variance_terms(chunk.X, chunk.sample_weight, mean)
 
 
 def _covariance_terms(chunk, mean, step):
@@ -458,6 +470,23 @@ class LinearObjective:
                     H[shift] += np.trace(H[shift]) / n_classes**2
         return H
 
+    def _diagonal_whitening(self):
+        """The :class:`DiagonalWhitening` of features too many for their covariance."""
+        if self._covariance is None:  # here: the variances, one pass over the rows
+            if self.groups == 1:
+                terms, weight_sum = self.rows.reduce(_variance_terms, self.centring.mean)
+            else:
+                terms, weight_sum = variance_terms(
+                    self.rows.X, self._row_weights, self.centring.mean
+                )
+            self._covariance = terms / float(weight_sum)
+        return DiagonalWhitening.from_variances(
+            self._covariance,
+            self.head.curvature_at_zero(self.n_outputs // self.groups),
+            np.mean(self.reg_lambda) / self.weight_sum,
+            self.n_outputs,
+        )
+
     def curvature_whitening(self, theta):
         """Return coordinates in which J's curvature at θ is I on each output, or None.
 
@@ -525,15 +554,16 @@ class LinearObjective:
         return out
 
     def whitening(self):
-        """Return the :class:`Whitening` of this problem, or None where it does not pay.
+        """Return the :class:`Whitening` of this problem, or None where A is not positive.
 
         The covariance comes from the same rows of X (every ``step``-th of the whole
-        data) in memory and on Dask, so both take one path.
+        data) in memory and on Dask, so both take one path. Where it would cost more
+        than it saves, the :class:`DiagonalWhitening` of the features' variances.
         """
         n, d = self.rows.shape
         step = whitening_step(n, d, self.n_outputs)
         if step is None:
-            return None
+            return self._diagonal_whitening()
         if self._covariance is None:  # λ may change (a path), the data does not
             if self.groups == 1:
                 terms, weight_sum = self.rows.reduce(_covariance_terms, self.centring.mean, step)

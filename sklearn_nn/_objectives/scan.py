@@ -113,12 +113,14 @@ def scan_rows(X, sample_weight=None, codes=None, n_classes=None):
         data = X.data
         largest = max(float(data.max()), -float(data.min())) if data.size else 0.0
         if weighted:
-            # The weights as a sparse (n, n_classes) matrix: no dense one n·k long.
+            # The weights as a sparse (n, n_classes) matrix: no dense one n·k long. As
+            # Xᵀ·by_class, whose product converts by_class (n entries) to Xᵀ's CSC
+            # layout: by_classᵀ·X would convert (copy) all of X.
             by_class = sparse.csr_matrix(
                 (sample_weight, codes, np.arange(codes.size + 1)), shape=(codes.size, n_classes)
             )
             with np.errstate(over="ignore", invalid="ignore"):
-                per_class += (by_class.T @ X).T.toarray()
+                per_class += (X.T @ by_class).toarray()
     elif X.size == 0:
         largest = 0.0
     elif X.ndim == 1:

@@ -4,9 +4,16 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs, solve_triangular
 
-from .kernels import congruence_by_rows, row_slices
+from .kernels import BLOCK_BYTES, congruence_by_rows, row_slices
 
-__all__ = ["CurvatureWhitening", "Whitening", "covariance_terms", "whitening_step"]
+__all__ = [
+    "CurvatureWhitening",
+    "DiagonalWhitening",
+    "Whitening",
+    "covariance_terms",
+    "variance_terms",
+    "whitening_step",
+]
 
 
 class Whitening:
@@ -111,10 +118,7 @@ class Whitening:
         """
         A = curvature * covariance
         d = A.shape[0]
-        variances = np.diag(A).copy()
-        # Features without variance (constant columns) shrink towards the average.
-        variances[variances <= 1e-12 * variances.max(initial=0.0)] = np.mean(variances)
-        A.flat[:: d + 1] += penalty_curvature + _SHRINKAGE * variances
+        A.flat[:: d + 1] += penalty_curvature + _SHRINKAGE * _shrinkage_targets(np.diag(A))
         try:
             factor = cholesky(A, lower=True)
         except (LinAlgError, ValueError):
@@ -122,6 +126,59 @@ class Whitening:
         if not np.all(np.isfinite(factor)) or not np.all(np.diag(factor) > 0):
             return None
         return cls(factor, n_outputs, curvature)
+
+
+class DiagonalWhitening(Whitening):
+    """:class:`Whitening` by the diagonal of A alone, for thousands of features.
+
+    Where the d × d covariance would cost more than it saves (a sparse text matrix,
+    say), the features' weighted variances, one pass over X, still remove their
+    scales: on a tf-idf matrix of 20 000 words, whose columns span orders of
+    magnitude, lbfgs needed 6 passes instead of 49 (benchmarks/README.md). L is
+    diag(√A_jj) of A = (1 + ρ)·a·diag(Σ) + δI, the diagonal of the full whitening's.
+
+    Parameters
+    ----------
+    roots : ndarray of shape (n_features,)
+        √A_jj.
+    n_outputs : int
+        Columns k of W.
+    curvature : float
+        a, the curvature of the intercepts.
+    """
+
+    def __init__(self, roots, n_outputs, curvature):
+        self.factor = roots
+        self.n_outputs = n_outputs
+        self.intercept_scale = float(np.sqrt(curvature))
+
+    def _solve(self, B, trans):
+        return B / self.factor[:, None]
+
+    def from_theta(self, theta):
+        W, c = self._split(theta)
+        return self._join(W * self.factor[:, None], c * self.intercept_scale)
+
+    def matrix_in_u(self, H):
+        d = self.factor.shape[0]
+        T = np.diag(np.append(1.0 / self.factor, 1.0 / self.intercept_scale))
+        return congruence_by_rows(H, T[: d + 1], self.n_outputs)
+
+    @classmethod
+    def from_variances(cls, variances, curvature, penalty_curvature, n_outputs):
+        """Return the diagonal whitening of weighted variances, or None if one is not positive."""
+        A = curvature * variances
+        A += penalty_curvature + _SHRINKAGE * _shrinkage_targets(A)
+        if not np.all(np.isfinite(A)) or not np.all(A > 0):
+            return None
+        return cls(np.sqrt(A), n_outputs, curvature)
+
+
+def _shrinkage_targets(variances):
+    """The variances the shrinkage adds ρ times; constant features get their average."""
+    targets = np.array(variances, dtype=np.float64)
+    targets[targets <= 1e-12 * targets.max(initial=0.0)] = np.mean(targets)
+    return targets
 
 
 class CurvatureWhitening:
@@ -246,3 +303,33 @@ def covariance_terms(X, sample_weight, mean, step, first=0):
         centred *= np.sqrt(weights[block])[:, None]
         terms += centred.T @ centred
     return terms, weight_sum
+
+
+def variance_terms(X, sample_weight, mean):
+    """Σ s_i (x_ij − μ_j)² for every feature j, and Σ s_i, over all rows of X.
+
+    Dense rows are centred block by block, as in :func:`covariance_terms`. CSR rows
+    give Σ s x² − 2 μ Σ s x + (Σ s) μ² in float64 (clipped at 0 against
+    cancellation), the squares from their stored entries in blocks: no copy of X.
+    """
+    d = X.shape[1]
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weight_sum = float(np.sum(weights))
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X)  # a view of CSR rows, whose entries are read below
+        squares = np.zeros(d)
+        # Blocks of rows holding about BLOCK_BYTES of float64 entries and their weights.
+        per_row = 16 * max(1.0, X.nnz / max(1, X.shape[0]))
+        for block in row_slices(X.shape[0], int(per_row), BLOCK_BYTES):
+            bounds = X.indptr[block.start : block.stop + 1]
+            entries = slice(bounds[0], bounds[-1])
+            values = np.square(X.data[entries], dtype=np.float64)
+            values *= np.repeat(weights[block], np.diff(bounds))
+            squares += np.bincount(X.indices[entries], weights=values, minlength=d)
+        squares += weight_sum * mean**2 - 2 * mean * np.ravel(X.T @ weights)
+        return np.maximum(squares, 0.0), weight_sum
+    squares = np.zeros(d)
+    for block in row_slices(X.shape[0], d * X.itemsize, _COVARIANCE_BLOCK_BYTES):
+        centred = X[block] - mean
+        squares += np.square(centred, out=centred).T @ weights[block]
+    return squares, weight_sum
