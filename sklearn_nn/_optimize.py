@@ -220,11 +220,12 @@ def minimize(
     )
     start = run.theta if run.grad_norm > tol else None
     while start is not None and run.budget_left():
+        run.rewhitened()
         start_loss = run.loss
         # A float32 J that stops a run goes on in float64 (``refined``) rather than
         # restarting: its runs end where J no longer resolves their progress.
         ended_by_scipy = run.run(start)
-        if run.rewhitened():
+        if run.rewhiten_due:
             start = run.theta
             continue
         if not (ended_by_scipy and run.refine is None and run.should_restart(start_loss)):
@@ -370,14 +371,13 @@ class _Minimization:
         return left * per_iteration > 2 * (self.rewhiten_passes + REWHITEN_AFTER / 2)
 
     def rewhitened(self):
-        """Go on in coordinates from J's curvature at the iterate, when due; True if due.
+        """Move to coordinates from J's curvature at the iterate, when due; True if so.
 
         The whitening at θ = 0 may stop matching J's shape: the curvature of nearly
         separable classes concentrates on few rows, collinear features keep what its
         shrinkage left in. In coordinates from the curvature at its iterate lbfgs meets
         J round again near the minimum (its curvature pairs, of the old coordinates,
-        go). The run goes on from its iterate either way (in the old coordinates, with
-        no further tries, where a block of the curvature is not positive definite).
+        go). Where a block is not positive definite, it keeps its coordinates for good.
         """
         if not self.rewhiten_due:
             return False
@@ -389,7 +389,7 @@ class _Minimization:
         else:
             self.coordinates = coordinates
         self.coordinates_since = (len(self.loss_curve), self.objective.n_evaluations)
-        return True
+        return coordinates is not None
 
     def _stalled_at(self, previous_loss):
         """Watch for a stall; True when STALL_WINDOW flat iterates followed the best ∇J.
@@ -547,15 +547,15 @@ class _Minimization:
         """
         stepped = self._gradient_step()
         if stepped is None:
-            self.message += (
-                "; the solver made no progress: J is unchanged to rounding from its "
-                f"last start at |grad|inf = {self.grad_norm:.2e}, along −∇J too"
-            )
+            why = "the solver made no progress: J is unchanged to rounding from its last "
+            why += f"start at |grad|inf = {self.grad_norm:.2e}, along −∇J too"
+            self.message = f"{self.message}; {why}" if self.message else why
             return True
         try:
             self.record(stepped)
         except _RunFinished:
-            return False
+            if not self.rewhiten_due:  # our rule, max_iter or a stall ended the fit
+                return False
         except StopTraining:
             self.stopped_by_callback = True
             return False

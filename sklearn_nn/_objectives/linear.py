@@ -294,7 +294,7 @@ class LinearObjective:
         self.n_outputs = Y.shape[1] * self.groups
         self.keep_curvature = keep_curvature
         self._curvature = AtTheta()
-        self._covariance = None
+        self._covariance = self._variances = None
         self.set_penalty(reg_lambda)
 
     def _rows_of_fits(self, X, Y, sample_weight):
@@ -453,12 +453,8 @@ class LinearObjective:
         """
         W, b = self.model_params(theta)
         (terms,) = self.rows.reduce(_hessian_terms, W, b, self.head, self.groups)
-        # From (W, b) to θ = [W, c]: b = c − μᵀW maps each column [w; c] to
-        # [w; b] = A [w; c], so H_θ = Aᵀ H A on the (feature, intercept) axes.
         d, n_columns = self.n_features, self.n_outputs
-        A = np.eye(d + 1)
-        A[d, :d] = -self.centring.mean
-        H = congruence_by_rows(terms, A, n_columns)
+        H = congruence_by_rows(terms, self._to_model_params(), n_columns)
         weights = np.arange(d * n_columns)
         H[weights, weights] += np.tile(np.broadcast_to(self.reg_lambda, (n_columns,)), d)
         H /= self.weight_sum
@@ -470,18 +466,24 @@ class LinearObjective:
                     H[shift] += np.trace(H[shift]) / n_classes**2
         return H
 
+    def _to_model_params(self):
+        """A with [w; b] = A [w; c] per column (b = c − μᵀw): a Hessian in θ is Aᵀ H A."""
+        A = np.eye(self.n_features + 1)
+        A[-1, :-1] = -self.centring.mean
+        return A
+
     def _diagonal_whitening(self):
         """The :class:`DiagonalWhitening` of features too many for their covariance."""
-        if self._covariance is None:  # here: the variances, one pass over the rows
+        if self._variances is None:  # one pass over the rows, kept along a path
             if self.groups == 1:
                 terms, weight_sum = self.rows.reduce(_variance_terms, self.centring.mean)
             else:
                 terms, weight_sum = variance_terms(
                     self.rows.X, self._row_weights, self.centring.mean
                 )
-            self._covariance = terms / float(weight_sum)
+            self._variances = terms / float(weight_sum)
         return DiagonalWhitening.from_variances(
-            self._covariance,
+            self._variances,
             self.head.curvature_at_zero(self.n_outputs // self.groups),
             np.mean(self.reg_lambda) / self.weight_sum,
             self.n_outputs,
@@ -500,8 +502,7 @@ class LinearObjective:
         d, n_columns = self.n_features, self.n_outputs
         W, b = self.model_params(theta)
         (blocks,) = self.rows.reduce(_hessian_blocks, W, b, self.head, self.groups)
-        A = np.eye(d + 1)  # (w, c) ↦ (w, b), as in newton_matrix
-        A[d, :d] = -self.centring.mean
+        A = self._to_model_params()
         blocks = A.T @ blocks @ A
         features = np.arange(d)
         blocks[:, features, features] += np.broadcast_to(self.reg_lambda, (n_columns,))[:, None]

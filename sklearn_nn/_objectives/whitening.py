@@ -133,9 +133,9 @@ class DiagonalWhitening(Whitening):
 
     Where the d × d covariance would cost more than it saves (a sparse text matrix,
     say), the features' weighted variances, one pass over X, still remove their
-    scales: on a tf-idf matrix of 20 000 words, whose columns span orders of
-    magnitude, lbfgs needed 6 passes instead of 49 (benchmarks/README.md). L is
-    diag(√A_jj) of A = (1 + ρ)·a·diag(Σ) + δI, the diagonal of the full whitening's.
+    scales, which on tf-idf columns span orders of magnitude (the passes it saves:
+    benchmarks/README.md). L is diag(√A_jj) of A = (1 + ρ)·a·diag(Σ) + δI, the
+    diagonal of the full whitening's.
 
     Parameters
     ----------
@@ -160,9 +160,8 @@ class DiagonalWhitening(Whitening):
         return self._join(W * self.factor[:, None], c * self.intercept_scale)
 
     def matrix_in_u(self, H):
-        d = self.factor.shape[0]
         T = np.diag(np.append(1.0 / self.factor, 1.0 / self.intercept_scale))
-        return congruence_by_rows(H, T[: d + 1], self.n_outputs)
+        return congruence_by_rows(H, T, self.n_outputs)
 
     @classmethod
     def from_variances(cls, variances, curvature, penalty_curvature, n_outputs):
