@@ -118,6 +118,13 @@ def test_linear_objective_equals_in_memory(problem):
     np.testing.assert_allclose(
         distributed_.logits(theta).compute(), in_memory.logits(theta), rtol=1e-13, atol=1e-14
     )
+    # The coordinates lbfgs restarts in: the curvature blocks are one map-reduce.
+    np.testing.assert_allclose(
+        distributed_.curvature_whitening(theta).factors,
+        in_memory.curvature_whitening(theta).factors,
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 @pytest.mark.usefixtures("synchronous")
@@ -132,24 +139,6 @@ def test_diagonal_whitening_of_wide_data_equals_in_memory():
     distributed_ = LinearObjective(*chunked(X, y, weights), 0.7, "sigmoid").whitening()
     assert type(in_memory).__name__ == type(distributed_).__name__ == "DiagonalWhitening"
     np.testing.assert_allclose(distributed_.factor, in_memory.factor, rtol=1e-12)
-
-
-@pytest.mark.usefixtures("synchronous")
-@pytest.mark.parametrize("problem", list(PROBLEMS))
-def test_curvature_whitening_equals_in_memory(problem):
-    # The coordinates lbfgs restarts in: the curvature blocks are one map-reduce.
-    head, n_classes = PROBLEMS[problem]
-    X, y, weights = make_data(n_classes)
-    Y = indicator(y, head, n_classes)
-    in_memory = LinearObjective(X, Y, weights, 0.7, head)
-    distributed_ = LinearObjective(*chunked(X, Y, weights), 0.7, head)
-    theta = np.random.default_rng(2).normal(size=in_memory.n_params)
-    np.testing.assert_allclose(
-        distributed_.curvature_whitening(theta).factors,
-        in_memory.curvature_whitening(theta).factors,
-        rtol=1e-12,
-        atol=1e-14,
-    )
 
 
 @pytest.mark.usefixtures("synchronous")

@@ -294,7 +294,7 @@ class LinearObjective:
         self.n_outputs = Y.shape[1] * self.groups
         self.keep_curvature = keep_curvature
         self._curvature = AtTheta()
-        self._covariance = self._variances = None
+        self._spread = None  # the features' covariance, or their variances
         self.set_penalty(reg_lambda)
 
     def _rows_of_fits(self, X, Y, sample_weight):
@@ -472,23 +472,6 @@ class LinearObjective:
         A[-1, :-1] = -self.centring.mean
         return A
 
-    def _diagonal_whitening(self):
-        """The :class:`DiagonalWhitening` of features too many for their covariance."""
-        if self._variances is None:  # one pass over the rows, kept along a path
-            if self.groups == 1:
-                terms, weight_sum = self.rows.reduce(_variance_terms, self.centring.mean)
-            else:
-                terms, weight_sum = variance_terms(
-                    self.rows.X, self._row_weights, self.centring.mean
-                )
-            self._variances = terms / float(weight_sum)
-        return DiagonalWhitening.from_variances(
-            self._variances,
-            self.head.curvature_at_zero(self.n_outputs // self.groups),
-            np.mean(self.reg_lambda) / self.weight_sum,
-            self.n_outputs,
-        )
-
     def curvature_whitening(self, theta):
         """Return coordinates in which J's curvature at θ is I on each output, or None.
 
@@ -559,22 +542,27 @@ class LinearObjective:
 
         The covariance comes from the same rows of X (every ``step``-th of the whole
         data) in memory and on Dask, so both take one path. Where it would cost more
-        than it saves, the :class:`DiagonalWhitening` of the features' variances.
+        than it saves, the :class:`DiagonalWhitening` of the features' variances (one
+        pass over all rows). Either is kept: λ may change (a path), the data does not.
         """
         n, d = self.rows.shape
         step = whitening_step(n, d, self.n_outputs)
         if step is None:
-            return self._diagonal_whitening()
-        if self._covariance is None:  # λ may change (a path), the data does not
+            in_chunk, of_rows, args = _variance_terms, variance_terms, ()
+            whitening = DiagonalWhitening.from_variances
+        else:
+            in_chunk, of_rows, args = _covariance_terms, covariance_terms, (step,)
+            whitening = Whitening.from_covariance
+        if self._spread is None:
             if self.groups == 1:
-                terms, weight_sum = self.rows.reduce(_covariance_terms, self.centring.mean, step)
+                terms, weight_sum = self.rows.reduce(in_chunk, self.centring.mean, *args)
             else:
-                terms, weight_sum = covariance_terms(
-                    self.rows.X, self._row_weights, self.centring.mean, step
+                terms, weight_sum = of_rows(
+                    self.rows.X, self._row_weights, self.centring.mean, *args
                 )
-            self._covariance = terms / float(weight_sum)
-        return Whitening.from_covariance(
-            self._covariance,
+            self._spread = terms / float(weight_sum)
+        return whitening(
+            self._spread,
             self.head.curvature_at_zero(self.n_outputs // self.groups),
             np.mean(self.reg_lambda) / self.weight_sum,
             self.n_outputs,
