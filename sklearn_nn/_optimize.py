@@ -32,13 +32,7 @@ import numpy as np
 from scipy.optimize import minimize as scipy_minimize
 
 from . import instrumentation
-from ._convergence import (
-    FLOAT64_ROUNDING,
-    inf_norm,
-    levelled_off,
-    no_progress,
-    warn_unconverged,
-)
+from ._convergence import FLOAT64_ROUNDING, inf_norm, levelled_off, no_progress, warn_unconverged
 from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed, guarded_hessian
 from ._solver_options import scipy_options, trust_exact_radii
 
@@ -70,8 +64,8 @@ LINEAR_SOLVERS = {**SOLVERS, "trust-exact": "trust-exact"}
 #: Largest dense Hessian ``trust-exact`` may form, in bytes (scipy's factorisations
 #: hold a few more matrices of its size).
 DENSE_HESSIAN_BYTES = 2**30
-#: Iterations of lbfgs in one set of coordinates before a restart in coordinates from
-#: J's curvature (``rewhiten``) may pay: whitened well-conditioned fits end within them.
+#: Default ``rewhiten_after``: whitened well-conditioned fits end within these many
+#: iterations of lbfgs, before a restart in J's curvature coordinates may pay.
 REWHITEN_AFTER = 20
 #: Iterates that moved θ but left J unchanged to rounding, since ‖∇J‖∞ last reached a
 #: new low, after which a fit on a smooth J has stalled.
@@ -121,6 +115,7 @@ def minimize(
     known=None,
     rewhiten=None,
     rewhiten_passes=0.0,
+    rewhiten_after=REWHITEN_AFTER,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
 
@@ -180,10 +175,11 @@ def minimize(
     rewhiten : callable, default=None
         ``rewhiten(theta)`` -> coordinates (as ``coordinates``) in which J's
         curvature at θ is I, or None. lbfgs goes on in those from its iterate when,
-        after ``REWHITEN_AFTER`` iterations, its pace predicts more evaluations
-        left than twice ``rewhiten_passes``.
+        after ``rewhiten_after`` iterations in one set of coordinates, its pace
+        predicts more evaluations left than twice the restart's cost, of which
+        ``rewhiten_passes`` (in evaluations of J and ∇J) for ``rewhiten``.
     rewhiten_passes : float, default=0.0
-        The cost of one ``rewhiten``, in evaluations of J and ∇J.
+    rewhiten_after : int, default=REWHITEN_AFTER
 
     Returns
     -------
@@ -217,6 +213,7 @@ def minimize(
         known=known,
         rewhiten=rewhiten,
         rewhiten_passes=rewhiten_passes,
+        rewhiten_after=rewhiten_after,
     )
     start = run.theta if run.grad_norm > tol else None
     while start is not None and run.budget_left():
@@ -242,7 +239,7 @@ class _Minimization:
         self, value_and_grad, theta0, *, hessp, hessian, coordinates, known, rewhiten, **settings
     ):
         # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
-        # smooth, refine, rewhiten_passes.
+        # smooth, refine, rewhiten_passes, rewhiten_after.
         vars(self).update(settings)
         self.rewhiten = rewhiten if self.solver == "lbfgs" else None
         self.rewhiten_due = False
@@ -356,19 +353,19 @@ class _Minimization:
     def _rewhitening_pays(self):
         """Whether lbfgs, at its pace in these coordinates, has more left than rewhitening costs.
 
-        After ``REWHITEN_AFTER`` iterations in them, the decline of the best ‖∇J‖∞ over
+        After ``rewhiten_after`` iterations in them, the decline of the best ‖∇J‖∞ over
         the last half of them, extrapolated, predicts the evaluations left to tol;
         those must exceed twice the cost of a restart: the blocks, and the
-        ~REWHITEN_AFTER / 2 evaluations in which lbfgs rebuilds its curvature pairs.
+        ~``rewhiten_after`` / 2 evaluations in which lbfgs rebuilds its curvature pairs.
         """
         since, evaluations_since = self.coordinates_since
-        iterations, window = len(self.loss_curve) - since, REWHITEN_AFTER // 2
-        if iterations < REWHITEN_AFTER:
+        iterations, window = len(self.loss_curve) - since, self.rewhiten_after // 2
+        if iterations < self.rewhiten_after:
             return False
         rate = np.log(self.best_norms[-1 - window] / self.best_norms[-1]) / window
         left = np.log(self.best_grad_norm / self.tol) / rate if rate > 0 else np.inf
         per_iteration = (self.objective.n_evaluations - evaluations_since) / iterations
-        return left * per_iteration > 2 * (self.rewhiten_passes + REWHITEN_AFTER / 2)
+        return left * per_iteration > 2 * (self.rewhiten_passes + self.rewhiten_after / 2)
 
     def rewhitened(self):
         """Move to coordinates from J's curvature at the iterate, when due; True if so.

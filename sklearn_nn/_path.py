@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
 from . import instrumentation
-from ._optimize import minimize
+from ._optimize import REWHITEN_AFTER, minimize
 
 __all__ = [
     "check_reg_lambdas",
@@ -62,6 +62,7 @@ def minimize_objective(
         known=first_evaluation,
         rewhiten=getattr(objective, "curvature_whitening", None),
         rewhiten_passes=getattr(objective, "curvature_whitening_passes", 0.0),
+        rewhiten_after=getattr(objective, "curvature_whitening_after", REWHITEN_AFTER),
     )
 
 

@@ -5,7 +5,7 @@ their iterate is I on each output's block (against columns of ``hessp``); on
 collinear, unscaled features, where the whitening at θ = 0 leaves lbfgs hundreds of
 iterations, the restart reaches scikit-learn's optimum in a fraction of the passes;
 fits that converge anyway, and problems whose blocks would be too large, never pay
-for it.
+for it; sigmoid outputs weigh a restart after 10 iterations, softmax after 20.
 """
 
 import warnings
@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_nn import RegLogisticClassifier, RegLogisticClassifierCV, SoftmaxClassifier
 from sklearn_nn._objectives import LinearObjective
+from sklearn_nn._path import minimize_objective
 from sklearn_nn.instrumentation import count_passes
 
 
@@ -146,3 +147,28 @@ def test_fits_that_converge_anyway_or_are_too_wide_never_pay_for_it():
     wide = sp.random(50, 5_000, density=0.01, format="csr", random_state=0)
     objective = LinearObjective(wide, np.ones((50, 1), np.uint8), np.ones(50), 1.0, "sigmoid")
     assert objective.curvature_whitening_passes == np.inf
+
+
+@pytest.mark.parametrize(("head", "first_chance"), [("sigmoid", 10), ("softmax", 20)])
+def test_a_restart_is_weighed_sooner_where_the_blocks_are_the_hessian(head, first_chance):
+    # Sigmoid outputs are independent, so their blocks are H itself; the softmax's
+    # leave out the coupling of the classes, which lbfgs must learn again.
+    X, y = collinear_unscaled()
+    Y = np.column_stack([y == 0, y == 1]).astype(np.uint8)
+    objective = LinearObjective(
+        X, Y[:, 1:] if head == "sigmoid" else Y, np.ones(len(y)), 1.0, head
+    )
+    assert objective.curvature_whitening_after == first_chance
+    restarts_by_iteration = []
+    with count_passes() as counted:
+        outcome = minimize_objective(
+            objective,
+            np.zeros(objective.n_params),
+            solver="lbfgs",
+            max_iter=500,
+            tol=1e-5,
+            callback=lambda *_: restarts_by_iteration.append(counted.hessians),
+        )
+    assert outcome.converged
+    # The first restart comes as soon as the pace is measured, and not before.
+    assert restarts_by_iteration.index(1) == first_chance

@@ -508,6 +508,20 @@ class LinearObjective:
             return np.inf
         return width / (2 * _GRAM_SPEEDUP) * np.sqrt(self.n_outputs)
 
+    @property
+    def curvature_whitening_after(self):
+        """Iterations of lbfgs in one set of coordinates before a restart may pay.
+
+        Also the measure of the evaluations lbfgs takes, restarted, to rebuild its
+        curvature pairs (half as many). Sigmoid outputs are independent: their blocks
+        are the Hessian, lbfgs restarted in them needs few pairs, and a restart pays
+        as soon as its pace is measured. The softmax's blocks leave out the coupling
+        of the classes, which lbfgs must learn again; on raw digits at tol 1e-6,
+        restarting softmax after 10 iterations instead of 20 cost 1.3-1.6x the time
+        (benchmarks/README.md).
+        """
+        return 10 if self.head is HEADS["sigmoid"] else 20
+
     def _curvature_at(self, theta):
         """Return the head's curvature at θ per chunk, built once per θ.
 
