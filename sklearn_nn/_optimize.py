@@ -453,8 +453,12 @@ class _Minimization:
         final point than its last iterate: it is kept if its J is lower.
         """
         options = scipy_options(self.solver, start.size, self.max_iter - len(self.loss_curve))
+        u = self.coordinates.from_theta(start)
+        if start is self.theta:
+            # scipy evaluates J at u first, at T(T⁻¹θ): θ to rounding, not bit for bit,
+            # which would cost the memo a pass; J and ∇J there are those at θ.
+            self.objective.remember(self.coordinates.to_theta(u), self.loss, self.grad)
         if self.hessian is not None:
-            u = self.coordinates.from_theta(start)
             options |= trust_exact_radii(self.hessian_in_u(u), self.objective_in_u(u)[1])
         iterations_before = len(self.loss_curve)
         try:
@@ -464,7 +468,7 @@ class _Minimization:
             with np.errstate(over="ignore", invalid="ignore"):
                 result = scipy_minimize(
                     self.objective_in_u,
-                    self.coordinates.from_theta(start),
+                    u,
                     method=self.method,
                     jac=True,
                     hessp=self.hessp_in_u if self.hessp is not None else None,
