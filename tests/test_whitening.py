@@ -21,6 +21,7 @@ from sklearn_nn._objectives import (
     whitening_step,
 )
 from sklearn_nn._objectives.whitening import DiagonalWhitening, variance_terms
+from sklearn_nn._optimize import minimize
 from sklearn_nn.instrumentation import count_passes
 
 HEADS = {"sigmoid": RegLogisticClassifier, "softmax": SoftmaxClassifier}
@@ -250,3 +251,33 @@ def test_wide_sparse_fits_reach_the_optimum_in_far_fewer_passes(monkeypatch):
     assert 3 * diagonal.passes <= plain.passes
     dense = RegLogisticClassifier(tol=1e-7).fit(X.toarray(), y)  # one path for both layouts
     assert dense.loss_ == pytest.approx(scaled.loss_, rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "tnc", "cg", "newton-cg"])
+def test_a_start_whose_evaluation_is_known_costs_no_pass(solver):
+    # scipy evaluates J first at its start u = T⁻¹θ0, which maps back to θ0 only to
+    # rounding: a warm start (a λ path's) must not pay a pass for it.
+    X, _, Y, weights = correlated_problem("sigmoid")
+    objective = LinearObjective(X, Y, weights, 0.5, "sigmoid")
+    whitening = objective.whitening()
+    theta0 = np.random.default_rng(2).normal(size=objective.n_params)
+    assert not np.array_equal(whitening.to_theta(whitening.from_theta(theta0)), theta0)
+    evaluated = []
+
+    def value_and_grad(theta):
+        evaluated.append(theta.copy())
+        return objective.value_and_grad(theta)
+
+    outcome = minimize(
+        value_and_grad,
+        theta0,
+        solver=solver,
+        max_iter=200,
+        tol=1e-6,
+        hessp=objective.hessp,
+        coordinates=whitening,
+        known=(theta0, *objective.value_and_grad(theta0)),
+    )
+    assert outcome.converged
+    assert evaluated
+    assert not any(np.allclose(theta, theta0, rtol=1e-12, atol=0) for theta in evaluated)
