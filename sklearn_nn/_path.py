@@ -8,6 +8,7 @@ same rows at once, the folds of a cross-validation, sharing each product with X.
 """
 
 import copy
+import itertools
 import time
 import warnings
 from numbers import Real
@@ -96,12 +97,17 @@ def solve_path(objective, reg_lambdas, theta0, unconverged=None, **settings):
     """
     outcomes, seconds, messages = [], [], []
     nodes = []  # (λ, θ) of the solves that moved: what predicts the next start
+    secants = _Secants(objective)  # what corrects the prediction
     for step, reg_lambda in enumerate(reg_lambdas):
         start = time.perf_counter()
         last = outcomes[-1] if outcomes else None
         theta, first = _predicted_start(
             objective, reg_lambda, last, nodes, theta0, settings["tol"]
         )
+        if last is not None:
+            if theta is not last.x:
+                secants.add(theta, first[2])
+            theta, first = secants.corrected_start(first, settings["tol"])
         outcome, message = recording_convergence(
             minimize_objective, objective, theta, first_evaluation=first, **settings
         )
@@ -110,6 +116,7 @@ def solve_path(objective, reg_lambdas, theta0, unconverged=None, **settings):
         seconds.append(time.perf_counter() - start)
         if last is None or not np.array_equal(outcome.x, last.x):
             nodes = [*nodes[-2:], (reg_lambda if reg_lambda > 0 else None, outcome.x)]
+            secants.add(outcome.x, outcome.grad)
         outcomes.append(outcome)
         messages.append(message)
     return outcomes, seconds, messages
@@ -197,6 +204,62 @@ def _polynomial_through(points, values, at):
         others = np.delete(points, i)
         result += np.prod((at - others) / (points[i] - others)) * value
     return result
+
+
+class _Secants:
+    """The curvature of J's data terms along a path, from its last points; a quasi-Newton step.
+
+    The gradient G(θ) of J's data terms (∇J without the penalty) does not depend on
+    λ, so its differences between the path's last ``MEMORY`` points (solutions and
+    predictions) are secant pairs of the data terms' Hessian at every λ, to which the
+    penalty adds its known curvature. From the predicted start, one quasi-Newton step
+    with those pairs (L-BFGS's two-loop recursion, in the whitened coordinates, whose
+    initial matrix I is the whitening's curvature) corrects the prediction. The
+    nearest points hold the curvature where the path is: more of them did no better
+    (benchmarks/README.md).
+    """
+
+    MEMORY = 3
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.points = []  # (θ, G(θ))
+
+    def add(self, theta, grad):
+        """Remember θ with ∇J(θ) at the current λ (kept as G, without the penalty)."""
+        data_gradient = grad - self.objective.penalty_gradient(theta)
+        self.points = [*self.points[1 - self.MEMORY :], (theta, data_gradient)]
+
+    def corrected_start(self, first, tol):
+        """The start ``first`` = (θ, J, ∇J) after one quasi-Newton step, if J falls there.
+
+        Returned as ``(θ, (θ, J, ∇J))``: the evaluation at the new θ (one pass) is the
+        solve's first. A start that meets tol is returned as it is.
+        """
+        theta, value, grad = first
+        coordinates = self.objective.whitening()
+        if coordinates is None or np.max(np.abs(grad), initial=0.0) <= tol:
+            return theta, first
+        pairs = []
+        for (theta_0, g_0), (theta_1, g_1) in itertools.pairwise(self.points):
+            step = theta_1 - theta_0
+            s = coordinates.from_theta(step)
+            y = coordinates.gradient_in_u(g_1 - g_0 + self.objective.penalty_gradient(step))
+            if s @ y > 1e-12 * np.sqrt((s @ s) * (y @ y)):  # positive curvature: usable
+                pairs.append((s, y))
+        direction = coordinates.gradient_in_u(grad)
+        alphas = []
+        for s, y in reversed(pairs):
+            alphas.append((s @ direction) / (s @ y))
+            direction = direction - alphas[-1] * y
+        for (s, y), alpha in zip(pairs, reversed(alphas), strict=True):
+            direction = direction + (alpha - (y @ direction) / (s @ y)) * s
+        candidate = theta - coordinates.to_theta(direction)
+        candidate_value, candidate_grad = self.objective.value_and_grad(candidate)
+        instrumentation._record_evaluation()
+        if candidate_value < value:
+            return candidate, (candidate, candidate_value, candidate_grad)
+        return theta, first
 
 
 def recording_convergence(fit, *args, **kwargs):

@@ -25,6 +25,7 @@ from sklearn_nn import (
     TwoLayerMLPClassifierCV,
     regularization_path,
 )
+from sklearn_nn._path import _Secants, minimize_objective
 from sklearn_nn.datasets import load_microchips
 from sklearn_nn.instrumentation import count_passes, objective
 
@@ -304,6 +305,48 @@ def test_a_solution_meeting_tol_at_the_next_lambda_is_kept_without_a_pass():
     exact = RegLogisticClassifier(reg_lambda=5e-4, tol=1e-8).fit(X, y)
     assert path.loss[1] == pytest.approx(exact.loss_, rel=1e-9)
     assert path.loss[1] >= exact.loss_ - 1e-15
+
+
+def _solved_at(objective, reg_lambda, theta):
+    objective.set_penalty(reg_lambda)
+    return minimize_objective(objective, theta, solver="lbfgs", max_iter=500, tol=1e-10)
+
+
+def test_a_predicted_start_is_corrected_by_the_secants_of_the_path():
+    # The data terms' gradient does not depend on λ: the solutions at λ = 40 and 20
+    # hold a secant pair of their curvature, which moves the solution at 20 most of
+    # the way to the one at 10 (the oracle: a cold fit far past tol; measured: 7x
+    # closer, ∇J 7.7x smaller).
+    X, y = make_classification(4000, 8, random_state=0)
+    model = RegLogisticClassifier()
+    build, _, _ = model._build_objective(X, y, None)
+    secants = _Secants(build)
+    theta = model._initial_params(build)
+    for reg_lambda in (40.0, 20.0):
+        solved = _solved_at(build, reg_lambda, theta)
+        secants.add(solved.x, solved.grad)
+        theta = solved.x
+    exact = _solved_at(build, 10.0, np.zeros_like(theta)).x  # leaves λ = 10 set
+    value, grad = build.value_and_grad(theta)
+    with count_passes() as passes:
+        corrected, (at, corrected_value, corrected_grad) = secants.corrected_start(
+            (theta, value, grad), tol=1e-10
+        )
+    assert passes.passes == 1  # the evaluation at the new start, the solve's first
+    assert corrected is at and corrected_value < value
+    np.testing.assert_array_equal(build.value_and_grad(at)[1], corrected_grad)
+    assert np.linalg.norm(at - exact) < np.linalg.norm(theta - exact) / 5
+    assert np.abs(corrected_grad).max() < np.abs(grad).max() / 5
+    # A start that meets tol is kept, at no pass.
+    with count_passes() as none:
+        kept, first = secants.corrected_start((theta, value, grad), tol=1.0)
+    assert kept is theta and none.passes == 0
+    # Secants of a wrong curvature (the gradients shrunk a thousandfold) step too far;
+    # J rises there, and the start is kept.
+    wrong = _Secants(build)
+    wrong.points = [(point, 1e-3 * gradient) for point, gradient in secants.points]
+    kept, first = wrong.corrected_start((theta, value, grad), tol=1e-10)
+    assert kept is theta and first[1] == value
 
 
 def test_network_path_is_a_continuation_from_the_initialisation():
