@@ -49,6 +49,20 @@ def correlated_problem(head, n_samples=600, n_features=12, seed=0):
     return X, y, Y, weights
 
 
+def test_the_whitening_is_built_once_per_lambda_and_follows_the_penalty():
+    # A path asks for it twice per λ (the prediction's correction and the solve).
+    X, _, Y, weights = correlated_problem("sigmoid")
+    objective = LinearObjective(X, Y, weights, 0.5, "sigmoid")
+    first = objective.whitening()
+    assert objective.whitening() is first
+    objective.set_penalty(50.0)
+    changed = objective.whitening()
+    fresh = LinearObjective(X, Y, weights, 50.0, "sigmoid").whitening()
+    assert changed is not first
+    np.testing.assert_allclose(changed.factor, fresh.factor, rtol=1e-12)
+    assert not np.allclose(changed.factor, first.factor)
+
+
 @pytest.mark.parametrize("head", HEADS)
 def test_change_of_variables_is_exact_and_its_transpose_is_the_chain_rule(head):
     X, _, Y, weights = correlated_problem(head)

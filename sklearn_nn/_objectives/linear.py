@@ -294,7 +294,7 @@ class LinearObjective:
         self.n_outputs = Y.shape[1] * self.groups
         self.keep_curvature = keep_curvature
         self._curvature = AtTheta()
-        self._spread = None  # the features' covariance, or their variances
+        self._spread, self._whitening = None, (None, None)  # covariance or variances
         self.set_penalty(reg_lambda)
 
     def _rows_of_fits(self, X, Y, sample_weight):
@@ -554,11 +554,13 @@ class LinearObjective:
     def whitening(self):
         """Return the :class:`Whitening` of this problem, or None where A is not positive.
 
-        The covariance comes from the same rows of X (every ``step``-th of the whole
-        data) in memory and on Dask, so both take one path. Where it would cost more
-        than it saves, the :class:`DiagonalWhitening` of the features' variances (one
-        pass over all rows). Either is kept: λ may change (a path), the data does not.
+        The covariance comes from the same rows of X (every ``step``-th of the data) in memory
+        and on Dask; where it would cost more than it saves, the :class:`DiagonalWhitening` of
+        the features' variances (one pass). Either is kept, as is its whitening at the last λ.
         """
+        penalty_curvature = np.mean(self.reg_lambda) / self.weight_sum
+        if self._whitening[0] == penalty_curvature:  # a path asks twice per λ
+            return self._whitening[1]
         n, d = self.rows.shape
         step = whitening_step(n, d, self.n_outputs)
         if step is None:
@@ -575,12 +577,10 @@ class LinearObjective:
                     self.rows.X, self._row_weights, self.centring.mean, *args
                 )
             self._spread = terms / float(weight_sum)
-        return whitening(
-            self._spread,
-            self.head.curvature_at_zero(self.n_outputs // self.groups),
-            np.mean(self.reg_lambda) / self.weight_sum,
-            self.n_outputs,
-        )
+        curvature = self.head.curvature_at_zero(self.n_outputs // self.groups)
+        whitened = whitening(self._spread, curvature, penalty_curvature, self.n_outputs)
+        self._whitening = (penalty_curvature, whitened)
+        return whitened
 
 
 def _class_targets(class_sums, n_outputs, keep_curvature):
