@@ -70,14 +70,17 @@ def softmax_head(Z, Y, sample_weight):
     in float64, and ∂/∂Z = s_i (softmax(z_i) − y_i) in the dtype of ``Z``.
     """
     # Targets in Z's dtype once: uint8-float arithmetic has no SIMD loop, and the
-    # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows.
+    # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows. Each row's
+    # loss is formed before the rows are summed: its two terms nearly cancel, and
+    # their totals would carry the rounding of much larger numbers into J.
     Y = Y.astype(Z.dtype, copy=False)
-    P, log_norm = _softmax_and_log_norm(Z)
+    E, sums, log_norm = _exponentials(Z)
     log_norm -= row_sums(Y * Z)
     loss = _weighted_total(sample_weight, log_norm)
-    P -= Y
-    P *= sample_weight[:, None]
-    return loss, P
+    E *= (1 / sums)[:, None]  # a division by the row sums costs twice as much
+    E -= Y
+    E *= sample_weight[:, None]
+    return loss, E
 
 
 def _weighted_total(sample_weight, per_sample):
@@ -100,14 +103,21 @@ def _exp_minus_abs(Z):
     return np.exp(e, out=e)
 
 
-def _softmax_and_log_norm(Z):
-    """Row-wise softmax P and log Σ_k exp(z_k), from one exponential of Z − max(z)."""
+def _exponentials(Z):
+    """Row-wise E = exp(z_i − max_k z_ik), Σ_k E_ik and log Σ_k exp(z_ik).
+
+    The shift by the row's maximum, as in logsumexp, keeps every exponential in
+    (0, 1] and each row's log-normaliser exact where it matters: for a confident
+    row the loss is the small difference of its shifted terms, not of two large
+    logits. The softmax is E / Σ_k E_k.
+    """
     shift = Z.max(axis=1)
-    P = Z - shift[:, None]
-    np.exp(P, out=P)
-    sums = row_sums(P)
-    P /= sums[:, None]
-    return P, np.log(sums) + shift
+    E = Z - shift[:, None]
+    np.exp(E, out=E)
+    sums = row_sums(E)
+    log_norm = np.log(sums)
+    log_norm += shift
+    return E, sums, log_norm
 
 
 @fill_doc
@@ -143,7 +153,8 @@ def softmax_curvature(Z, sample_weight):
         Maps an (n_samples, n_outputs) direction to its image, in place: the
         direction is overwritten (callers pass a fresh array).
     """
-    P, _ = _softmax_and_log_norm(Z)
+    P, sums, _ = _exponentials(Z)
+    P *= (1 / sums)[:, None]
 
     def apply(dZ):
         dZ *= P
