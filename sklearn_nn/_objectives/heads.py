@@ -70,17 +70,14 @@ def softmax_head(Z, Y, sample_weight):
     in float64, and ∂/∂Z = s_i (softmax(z_i) − y_i) in the dtype of ``Z``.
     """
     # Targets in Z's dtype once: uint8-float arithmetic has no SIMD loop, and the
-    # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows. Each row's
-    # loss is formed before the rows are summed: its two terms nearly cancel, and
-    # their totals would carry the rounding of much larger numbers into J.
+    # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows.
     Y = Y.astype(Z.dtype, copy=False)
-    E, sums, log_norm = _exponentials(Z)
+    P, log_norm = _softmax_and_log_norm(Z)
     log_norm -= row_sums(Y * Z)
     loss = _weighted_total(sample_weight, log_norm)
-    E *= (1 / sums)[:, None]  # a division by the row sums costs twice as much
-    E -= Y
-    E *= sample_weight[:, None]
-    return loss, E
+    P -= Y
+    P *= sample_weight[:, None]
+    return loss, P
 
 
 def _weighted_total(sample_weight, per_sample):
@@ -103,21 +100,14 @@ def _exp_minus_abs(Z):
     return np.exp(e, out=e)
 
 
-def _exponentials(Z):
-    """Row-wise E = exp(z_i − max_k z_ik), Σ_k E_ik and log Σ_k exp(z_ik).
-
-    The shift by the row's maximum, as in logsumexp, keeps every exponential in
-    (0, 1] and each row's log-normaliser exact where it matters: for a confident
-    row the loss is the small difference of its shifted terms, not of two large
-    logits. The softmax is E / Σ_k E_k.
-    """
+def _softmax_and_log_norm(Z):
+    """Row-wise softmax P and log Σ_k exp(z_k), from one exponential of Z − max(z)."""
     shift = Z.max(axis=1)
-    E = Z - shift[:, None]
-    np.exp(E, out=E)
-    sums = row_sums(E)
-    log_norm = np.log(sums)
-    log_norm += shift
-    return E, sums, log_norm
+    P = Z - shift[:, None]
+    np.exp(P, out=P)
+    sums = row_sums(P)
+    P /= sums[:, None]
+    return P, np.log(sums) + shift
 
 
 @fill_doc
@@ -153,8 +143,7 @@ def softmax_curvature(Z, sample_weight):
         Maps an (n_samples, n_outputs) direction to its image, in place: the
         direction is overwritten (callers pass a fresh array).
     """
-    P, sums, _ = _exponentials(Z)
-    P *= (1 / sums)[:, None]
+    P, _ = _softmax_and_log_norm(Z)
 
     def apply(dZ):
         dZ *= P
