@@ -22,8 +22,8 @@ from ._callbacks import CallbackSupport, fit_as_task, report_iterations
 from ._distributed import blockwise_on_dask, is_dask_collection, prepare_fit
 from ._docstring import fill_doc
 from ._objectives import LinearObjective, largest_magnitude, scan_rows
-from ._optimize import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 from ._path import minimize_objective
+from ._solver_options import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 
 
 def _validate_finite(estimator, X):

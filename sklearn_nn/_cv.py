@@ -29,8 +29,8 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from . import _validation as checks
 from ._callbacks import fit_as_task, report_iterations
 from ._objectives import LinearObjective
-from ._optimize import SECOND_ORDER
 from ._path import check_reg_lambdas, minimize_objective, recording_convergence, solve_path
+from ._solver_options import SECOND_ORDER
 
 __all__ = ["CV_PARAMETERS", "CrossValidation", "LinearCrossValidation"]
 

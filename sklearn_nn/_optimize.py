@@ -34,36 +34,22 @@ from scipy.optimize import minimize as scipy_minimize
 from . import instrumentation
 from ._convergence import FLOAT64_ROUNDING, inf_norm, levelled_off, no_progress, warn_unconverged
 from ._evaluations import CachedObjective, GuardedHessp, SubproblemFailed, guarded_hessian
-from ._solver_options import scipy_options, trust_exact_radii
+from ._solver_options import (
+    DENSE_HESSIAN,
+    DENSE_HESSIAN_BYTES,
+    LINE_SEARCH_SOLVERS,
+    LINEAR_SOLVERS,
+    SECOND_ORDER,
+    scipy_options,
+    trust_exact_radii,
+)
 
 __all__ = [
-    "DENSE_HESSIAN",
-    "LINEAR_SOLVERS",
-    "SECOND_ORDER",
-    "SOLVERS",
     "OptimizeOutcome",
     "StopTraining",
     "minimize",
 ]
 
-SOLVERS = {
-    "lbfgs": "L-BFGS-B",
-    "tnc": "TNC",
-    "cg": "CG",
-    "newton-cg": "Newton-CG",
-    "trust-ncg": "trust-ncg",
-    "trust-krylov": "trust-krylov",
-}
-#: Solvers that multiply by the Hessian (the objective's ``hessp``).
-SECOND_ORDER = {"newton-cg", "trust-ncg", "trust-krylov"}
-#: Solvers that factorise the Hessian as a dense matrix (the objective's ``hessian``):
-#: the linear models only, whose Hessian is cheap to form when d·k is small.
-DENSE_HESSIAN = {"trust-exact"}
-#: The linear models' solvers: every solver, and the dense-Hessian ones.
-LINEAR_SOLVERS = {**SOLVERS, "trust-exact": "trust-exact"}
-#: Largest dense Hessian ``trust-exact`` may form, in bytes (scipy's factorisations
-#: hold a few more matrices of its size).
-DENSE_HESSIAN_BYTES = 2**30
 #: Default ``rewhiten_after``: whitened well-conditioned fits end within these many
 #: iterations of lbfgs, before a restart in J's curvature coordinates may pay.
 REWHITEN_AFTER = 20
@@ -285,8 +271,21 @@ class _Minimization:
 
     # ------------------------------------------------------------ the solver's view
     def objective_in_u(self, u):
-        """J and its gradient in the solver's coordinates u."""
+        """J and its gradient in the solver's coordinates u.
+
+        A line search on a float32 J whose trial past the ``EASY_STEP_EVALUATIONS``-th
+        equals the iterate's J to rounding no longer resolves J: it would shrink its
+        step 10 to 40 evaluations long. The run ends there, to go on in float64.
+        """
         loss, grad = self.objective(self.coordinates.to_theta(u))
+        trials = self.objective.n_evaluations - self.evaluations_at_last_iterate
+        if (
+            self.refine is not None
+            and self.solver in LINE_SEARCH_SOLVERS
+            and trials > EASY_STEP_EVALUATIONS
+            and abs(loss - self.loss) <= self.rounding * max(abs(self.loss), 1.0)
+        ):
+            raise _RunFinished  # and ``refined`` goes on
         return loss, self.coordinates.gradient_in_u(grad)
 
     def hessp_in_u(self, u, v):

@@ -1,6 +1,7 @@
-"""What each scipy method is told: its own stopping tests off, its memory, its radius.
+"""The solvers, and what each scipy method is told: its stopping tests off, its memory, its radius.
 
-:mod:`~sklearn_nn._optimize` calls scipy; these are the options it passes, per method.
+:mod:`~sklearn_nn._optimize` calls scipy; these are its solvers' names and kinds and
+the options it passes, per method.
 """
 
 import warnings
@@ -8,7 +9,40 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-__all__ = ["LBFGS_PAIRS_BYTES", "lbfgs_memory", "scipy_options", "trust_exact_radii"]
+__all__ = [
+    "DENSE_HESSIAN",
+    "DENSE_HESSIAN_BYTES",
+    "LBFGS_PAIRS_BYTES",
+    "LINEAR_SOLVERS",
+    "LINE_SEARCH_SOLVERS",
+    "SECOND_ORDER",
+    "SOLVERS",
+    "lbfgs_memory",
+    "scipy_options",
+    "trust_exact_radii",
+]
+
+#: Our solver names and the scipy methods they run.
+SOLVERS = {
+    "lbfgs": "L-BFGS-B",
+    "tnc": "TNC",
+    "cg": "CG",
+    "newton-cg": "Newton-CG",
+    "trust-ncg": "trust-ncg",
+    "trust-krylov": "trust-krylov",
+}
+#: Solvers that multiply by the Hessian (the objective's ``hessp``).
+SECOND_ORDER = {"newton-cg", "trust-ncg", "trust-krylov"}
+#: Solvers that factorise the Hessian as a dense matrix (the objective's ``hessian``):
+#: the linear models only, whose Hessian is cheap to form when d·k is small.
+DENSE_HESSIAN = {"trust-exact"}
+#: The linear models' solvers: every solver, and the dense-Hessian ones.
+LINEAR_SOLVERS = {**SOLVERS, "trust-exact": "trust-exact"}
+#: Largest dense Hessian ``trust-exact`` may form, in bytes (scipy's factorisations
+#: hold a few more matrices of its size).
+DENSE_HESSIAN_BYTES = 2**30
+#: Solvers whose iterations search along a line, evaluating J at each trial step.
+LINE_SEARCH_SOLVERS = {"lbfgs", "cg", "newton-cg"}
 
 
 def scipy_options(solver, n_params, max_iter):

@@ -39,7 +39,7 @@ def __getattr__(name):
     # The solver names come from the optimizer, which imports this module for its
     # pass counters: read them when first asked, not while the two modules load.
     if name in ("SOLVERS", "LINEAR_SOLVERS", "SECOND_ORDER_SOLVERS"):
-        from ._optimize import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
+        from ._solver_options import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 
         if name == "SOLVERS":
             return tuple(SOLVERS)

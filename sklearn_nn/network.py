@@ -14,7 +14,8 @@ from . import _validation as checks
 from ._base import BaseClassifier
 from ._docstring import fill_doc
 from ._objectives import ACTIVATIONS, HEADS, TwoLayerObjective
-from ._optimize import SECOND_ORDER, StopTraining
+from ._optimize import StopTraining
+from ._solver_options import SECOND_ORDER
 
 
 @fill_doc

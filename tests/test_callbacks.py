@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
 from sklearn_nn._callbacks import fit_as_task, load_callback_api
-from sklearn_nn._optimize import LINEAR_SOLVERS, SOLVERS
+from sklearn_nn._solver_options import LINEAR_SOLVERS, SOLVERS
 
 
 class Recorder:

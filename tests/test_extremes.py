@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
 from sklearn_nn._objectives import TwoLayerObjective
-from sklearn_nn._optimize import SOLVERS
+from sklearn_nn._solver_options import SOLVERS
 
 SOLVER_NAMES = sorted(SOLVERS)
 

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
-from sklearn_nn._optimize import LINEAR_SOLVERS, SOLVERS
+from sklearn_nn._solver_options import LINEAR_SOLVERS, SOLVERS
 
 # Magnitudes of a column: exact zero, the smallest subnormal, tiny, ordinary, huge.
 SCALES_64 = (0.0, 5e-324, 1e-300, 1e-150, 1e-30, 1e-8, 1.0, 1e8, 1e30, 1e100, 1e150)

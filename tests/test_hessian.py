@@ -28,7 +28,7 @@ from sklearn_nn import (
     hessian_check,
 )
 from sklearn_nn._objectives import network as network_objective
-from sklearn_nn._optimize import SECOND_ORDER
+from sklearn_nn._solver_options import SECOND_ORDER
 from sklearn_nn.gradcheck import _objective_at_random_point
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import load_digits, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
@@ -12,7 +12,8 @@ import sklearn_nn._optimize as optimize
 import sklearn_nn._path
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier
 from sklearn_nn._evaluations import GuardedHessp, SubproblemFailed
-from sklearn_nn._optimize import SOLVERS, minimize
+from sklearn_nn._optimize import minimize
+from sklearn_nn._solver_options import SOLVERS
 from sklearn_nn.instrumentation import objective
 
 
@@ -172,6 +173,28 @@ def test_float32_goes_on_in_float64_where_its_J_stops_resolving(monkeypatch):
     assert len(evaluations) <= 1.5 * float64_evaluations
     X, y = iris_scaled(np.float64)
     J = objective(SoftmaxClassifier(reg_lambda=1 / 150), X, y)
+    theta = J.point_of(model.coef_, model.intercept_)
+    assert np.abs(J.value_and_grad(theta)[1]).max() <= 2e-7
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_a_float32_line_search_at_its_rounding_goes_on_in_float64_at_once(monkeypatch, solver):
+    # Where the float32 J stops resolving, a line search used to shrink its step 10
+    # to 40 evaluations long before its iterate reached the stall watch (newton-cg on
+    # standardised digits at tol=1e-7: 79 evaluations against float64's 11). A trial
+    # equal to the iterate's J past the second trial point now ends the run there.
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    evaluations = count_evaluations(monkeypatch)
+    model = SoftmaxClassifier(tol=1e-7, solver=solver)
+    model.fit(X, y)
+    float64_evaluations = len(evaluations)
+    evaluations.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X.astype(np.float32), y)
+    assert len(evaluations) <= float64_evaluations + 3 * (optimize.EASY_STEP_EVALUATIONS + 1)
+    J = objective(SoftmaxClassifier(), X, y)
     theta = J.point_of(model.coef_, model.intercept_)
     assert np.abs(J.value_and_grad(theta)[1]).max() <= 2e-7
 

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import sklearn_nn._optimize
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
-from sklearn_nn._optimize import SOLVERS
+from sklearn_nn._solver_options import SOLVERS
 
 SOLVER_NAMES = sorted(SOLVERS)
 CLASSES = [RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier]

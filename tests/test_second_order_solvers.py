@@ -33,7 +33,7 @@ from sklearn_nn import (
 )
 from sklearn_nn._objectives import TwoLayerObjective
 from sklearn_nn._objectives import network as network_objective
-from sklearn_nn._optimize import SECOND_ORDER
+from sklearn_nn._solver_options import SECOND_ORDER
 
 SECOND_ORDER_SOLVERS = ["newton-cg", "trust-ncg", "trust-krylov"]
 

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
 from sklearn_nn import RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier
-from sklearn_nn._optimize import LINEAR_SOLVERS, SOLVERS
+from sklearn_nn._solver_options import LINEAR_SOLVERS, SOLVERS
 from sklearn_nn._validation import class_weight_factors
 
 ESTIMATORS = [RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier]
