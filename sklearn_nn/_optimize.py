@@ -100,7 +100,7 @@ def minimize(
     refine=None,
     known=None,
     rewhiten=None,
-    rewhiten_passes=0.0,
+    rewhiten_cost=0.0,
     rewhiten_after=REWHITEN_AFTER,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
@@ -162,9 +162,9 @@ def minimize(
         ``rewhiten(theta)`` -> coordinates (as ``coordinates``) in which J's
         curvature at θ is I, or None. lbfgs goes on in those from its iterate when,
         after ``rewhiten_after`` iterations in one set of coordinates, its pace
-        predicts more evaluations left than twice the restart's cost, of which
-        ``rewhiten_passes`` (in evaluations of J and ∇J) for ``rewhiten``.
-    rewhiten_passes : float, default=0.0
+        predicts more evaluations left than ``rewhiten_cost``, what a restart must
+        save to pay (in evaluations of J and ∇J).
+    rewhiten_cost : float, default=0.0
     rewhiten_after : int, default=REWHITEN_AFTER
 
     Returns
@@ -198,7 +198,7 @@ def minimize(
         refine=refine,
         known=known,
         rewhiten=rewhiten,
-        rewhiten_passes=rewhiten_passes,
+        rewhiten_cost=rewhiten_cost,
         rewhiten_after=rewhiten_after,
     )
     start = run.theta if run.grad_norm > tol else None
@@ -225,7 +225,7 @@ class _Minimization:
         self, value_and_grad, theta0, *, hessp, hessian, coordinates, known, rewhiten, **settings
     ):
         # settings: minimize's solver, max_iter, tol, verbose, callback, single_precision,
-        # smooth, refine, rewhiten_passes, rewhiten_after.
+        # smooth, refine, rewhiten_cost, rewhiten_after.
         vars(self).update(settings)
         self.rewhiten = rewhiten if self.solver == "lbfgs" else None
         self.rewhiten_due = False
@@ -354,8 +354,7 @@ class _Minimization:
 
         After ``rewhiten_after`` iterations in them, the decline of the best ‖∇J‖∞ over
         the last half of them, extrapolated, predicts the evaluations left to tol;
-        those must exceed twice the cost of a restart: the blocks, and the
-        ~``rewhiten_after`` / 2 evaluations in which lbfgs rebuilds its curvature pairs.
+        those must exceed ``rewhiten_cost``.
         """
         since, evaluations_since = self.coordinates_since
         iterations, window = len(self.loss_curve) - since, self.rewhiten_after // 2
@@ -364,7 +363,7 @@ class _Minimization:
         rate = np.log(self.best_norms[-1 - window] / self.best_norms[-1]) / window
         left = np.log(self.best_grad_norm / self.tol) / rate if rate > 0 else np.inf
         per_iteration = (self.objective.n_evaluations - evaluations_since) / iterations
-        return left * per_iteration > 2 * (self.rewhiten_passes + self.rewhiten_after / 2)
+        return left * per_iteration > self.rewhiten_cost
 
     def rewhitened(self):
         """Move to coordinates from J's curvature at the iterate, when due; True if so.

@@ -81,7 +81,7 @@ def test_collinear_unscaled_features_converge_in_a_fraction_of_the_passes(dtype,
         model = RegLogisticClassifier().fit(X, y)
     assert restarted.hessians >= 1
 
-    monkeypatch.setattr(LinearObjective, "curvature_whitening_passes", np.inf)
+    monkeypatch.setattr(LinearObjective, "curvature_whitening_cost", np.inf)
     with count_passes() as plain:
         RegLogisticClassifier().fit(X, y)
     assert plain.hessians == 0
@@ -146,7 +146,7 @@ def test_fits_that_converge_anyway_or_are_too_wide_never_pay_for_it():
     # Thousands of features (text, say): the blocks would take gigabytes.
     wide = sp.random(50, 5_000, density=0.01, format="csr", random_state=0)
     objective = LinearObjective(wide, np.ones((50, 1), np.uint8), np.ones(50), 1.0, "sigmoid")
-    assert objective.curvature_whitening_passes == np.inf
+    assert objective.curvature_whitening_cost == np.inf
 
 
 @pytest.mark.parametrize(("head", "first_chance"), [("sigmoid", 10), ("softmax", 20)])

@@ -143,7 +143,7 @@ def test_fit_in_u_reaches_the_optimum_in_fewer_evaluations(head, solver, monkeyp
     whitened = fit()
     monkeypatch.setattr(LinearObjective, "whitening", lambda self: None)
     # Without the restart in coordinates from the curvature either (lbfgs).
-    monkeypatch.setattr(LinearObjective, "curvature_whitening_passes", np.inf)
+    monkeypatch.setattr(LinearObjective, "curvature_whitening_cost", np.inf)
     plain = fit()
 
     # The same optimum, by the benchmark's measure (on these features a gradient of
@@ -254,7 +254,7 @@ def test_wide_sparse_fits_reach_the_optimum_in_far_fewer_passes(monkeypatch):
     X, y = wide_sparse_problem()
     # What the diagonal whitening buys alone: no restart in curvature coordinates,
     # which on these 3 000 features would make up for part of it.
-    monkeypatch.setattr(LinearObjective, "curvature_whitening_passes", np.inf)
+    monkeypatch.setattr(LinearObjective, "curvature_whitening_cost", np.inf)
     with count_passes() as diagonal:
         scaled = RegLogisticClassifier(tol=1e-7).fit(X, y)
     monkeypatch.setattr(DiagonalWhitening, "from_variances", classmethod(lambda cls, *_: None))

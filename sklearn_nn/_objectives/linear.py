@@ -480,7 +480,7 @@ class LinearObjective:
         :class:`CurvatureWhitening` a first-order solver is restarted in when the
         whitening at θ = 0 no longer matches J's shape (collinear features, nearly
         separable classes). None where a block is not positive definite;
-        :attr:`curvature_whitening_passes` is its cost.
+        :attr:`curvature_whitening_cost` weighs it.
         """
         d, n_columns = self.n_features, self.n_outputs
         W, b = self.model_params(theta)
@@ -493,32 +493,32 @@ class LinearObjective:
         return CurvatureWhitening.from_blocks(blocks)
 
     @property
-    def curvature_whitening_passes(self):
-        """The cost of :meth:`curvature_whitening`, in evaluations of J and ∇J.
+    def curvature_whitening_cost(self):
+        """The evaluations of J and ∇J a restart in :meth:`curvature_whitening` must save.
 
-        n (d + 1)² multiply-adds per output against the 2 n d of one output's two
-        products; the Gram matrices run as BLAS-3, ``_GRAM_SPEEDUP`` times faster per
-        operation, and a pass's products over k outputs cost about √k times one
-        output's (measured: 15-19 passes for 10 outputs of 100 features, 4.5 for one).
-        Infinite where the blocks would exceed ``_CURVATURE_BLOCKS_BYTES`` (thousands
-        of features: a sparse text matrix, say), so that they are never formed.
+        Its blocks: n (d + 1)² multiply-adds per output against the 2 n d of one
+        output's products, as BLAS-3 ``_GRAM_SPEEDUP`` times faster, over k outputs
+        ~√k times one's (measured: 15-19 passes for 10 outputs of 100 features, 4.5
+        for one); then lbfgs rebuilding its curvature pairs. Twice that for softmax,
+        whose blocks leave out the coupling of classes; once for sigmoid outputs,
+        whose blocks are the Hessian (benchmarks/README.md). Infinite where the
+        blocks would exceed ``_CURVATURE_BLOCKS_BYTES`` (thousands of features).
         """
         width = self.n_features + 1
         if 8 * self.n_outputs * width**2 > _CURVATURE_BLOCKS_BYTES:
             return np.inf
-        return width / (2 * _GRAM_SPEEDUP) * np.sqrt(self.n_outputs)
+        blocks = width / (2 * _GRAM_SPEEDUP) * np.sqrt(self.n_outputs)
+        margin = 1 if self.head is HEADS["sigmoid"] else 2
+        return margin * (blocks + self.curvature_whitening_after / 2)
 
     @property
     def curvature_whitening_after(self):
         """Iterations of lbfgs in one set of coordinates before a restart may pay.
 
-        Also the measure of the evaluations lbfgs takes, restarted, to rebuild its
-        curvature pairs (half as many). Sigmoid outputs are independent: their blocks
-        are the Hessian, lbfgs restarted in them needs few pairs, and a restart pays
-        as soon as its pace is measured. The softmax's blocks leave out the coupling
-        of the classes, which lbfgs must learn again; on raw digits at tol 1e-6,
-        restarting softmax after 10 iterations instead of 20 cost 1.3-1.6x the time
-        (benchmarks/README.md).
+        Half as many rebuild lbfgs's curvature pairs after one. Sigmoid outputs' blocks
+        are the Hessian: a restart pays as soon as its pace is measured. Softmax's
+        leave out the coupling of classes, which lbfgs must learn again: restarting it
+        after 10 on raw digits at tol 1e-6 cost 1.3-1.6x the time (benchmarks/README.md).
         """
         return 10 if self.head is HEADS["sigmoid"] else 20
 
