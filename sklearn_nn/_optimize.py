@@ -1,6 +1,6 @@
 """The one place that calls :func:`scipy.optimize.minimize`.
 
-It maps our solver names to scipy's methods, applies one stopping rule to every
+It runs our solvers as scipy's methods (``_solver_options``), applies one stopping rule to every
 solver, records the loss after every iteration, prints progress when asked, and
 turns the outcome into ``n_iter_``, ``loss_curve_`` and at most one
 :class:`~sklearn.exceptions.ConvergenceWarning`.
@@ -100,7 +100,7 @@ def minimize(
     refine=None,
     known=None,
     rewhiten=None,
-    rewhiten_cost=0.0,
+    rewhiten_cost=None,
     rewhiten_after=REWHITEN_AFTER,
 ):
     """Minimise J from ``theta0`` with one of scipy's solvers.
@@ -163,8 +163,8 @@ def minimize(
         curvature at θ is I, or None. lbfgs goes on in those from its iterate when,
         after ``rewhiten_after`` iterations in one set of coordinates, its pace
         predicts more evaluations left than ``rewhiten_cost``, what a restart must
-        save to pay (in evaluations of J and ∇J).
-    rewhiten_cost : float, default=0.0
+        save to pay (evaluations of J and ∇J; None: ``rewhiten_after`` of them).
+    rewhiten_cost : float, default=None
     rewhiten_after : int, default=REWHITEN_AFTER
 
     Returns
@@ -281,6 +281,7 @@ class _Minimization:
         trials = self.objective.n_evaluations - self.evaluations_at_last_iterate
         if (
             self.refine is not None
+            and self.smooth  # at a kink (ReLU) a flat trial says nothing of rounding
             and self.solver in LINE_SEARCH_SOLVERS
             and trials > EASY_STEP_EVALUATIONS
             and abs(loss - self.loss) <= self.rounding * max(abs(self.loss), 1.0)
@@ -342,7 +343,9 @@ class _Minimization:
             or (not self.smooth and levelled_off(self.loss_curve, self.tol))
         ):
             raise _RunFinished
-        if moved and self.smooth and self._stalled_at(previous_loss):
+        evaluations = self.objective.n_evaluations - self.evaluations_at_last_iterate
+        self.evaluations_at_last_iterate = self.objective.n_evaluations
+        if moved and self.smooth and self._stalled_at(previous_loss, evaluations):
             raise _RunFinished
         self.best_norms.append(self.best_grad_norm)
         if self.rewhiten is not None and self._rewhitening_pays():
@@ -363,7 +366,8 @@ class _Minimization:
         rate = np.log(self.best_norms[-1 - window] / self.best_norms[-1]) / window
         left = np.log(self.best_grad_norm / self.tol) / rate if rate > 0 else np.inf
         per_iteration = (self.objective.n_evaluations - evaluations_since) / iterations
-        return left * per_iteration > self.rewhiten_cost
+        cost = self.rewhiten_after if self.rewhiten_cost is None else self.rewhiten_cost
+        return left * per_iteration > cost
 
     def rewhitened(self):
         """Move to coordinates from J's curvature at the iterate, when due; True if so.
@@ -386,7 +390,7 @@ class _Minimization:
         self.coordinates_since = (len(self.loss_curve), self.objective.n_evaluations)
         return coordinates is not None
 
-    def _stalled_at(self, previous_loss):
+    def _stalled_at(self, previous_loss, evaluations):
         """Watch for a stall; True when STALL_WINDOW flat iterates followed the best ∇J.
 
         An iterate is flat when it left J unchanged to J's rounding. At a tight tol J
@@ -397,8 +401,6 @@ class _Minimization:
         ``EASY_STEP_EVALUATIONS`` evaluations ends the run (the fit goes on in float64).
         """
         flat = no_progress(previous_loss, self.loss, self.rounding)
-        evaluations = self.objective.n_evaluations - self.evaluations_at_last_iterate
-        self.evaluations_at_last_iterate = self.objective.n_evaluations
         if flat and self.refine is not None and evaluations > EASY_STEP_EVALUATIONS:
             # A float32 J that no longer resolves the progress, and a line search
             # that starts to search for it: go on in float64 (``refined``).

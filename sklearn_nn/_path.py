@@ -62,7 +62,7 @@ def minimize_objective(
         else None,
         known=first_evaluation,
         rewhiten=getattr(objective, "curvature_whitening", None),
-        rewhiten_cost=getattr(objective, "curvature_whitening_cost", 0.0),
+        rewhiten_cost=getattr(objective, "curvature_whitening_cost", None),
         rewhiten_after=getattr(objective, "curvature_whitening_after", REWHITEN_AFTER),
     )
 

@@ -36,8 +36,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The solver names come from the optimizer, which imports this module for its
-    # pass counters: read them when first asked, not while the two modules load.
+    # The solver names, as tuples, read from ``_solver_options`` when first asked.
     if name in ("SOLVERS", "LINEAR_SOLVERS", "SECOND_ORDER_SOLVERS"):
         from ._solver_options import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 
