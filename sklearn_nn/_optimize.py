@@ -278,12 +278,12 @@ class _Minimization:
         step 10 to 40 evaluations long. The run ends there, to go on in float64.
         """
         loss, grad = self.objective(self.coordinates.to_theta(u))
-        trials = self.objective.n_evaluations - self.evaluations_at_last_iterate
         if (
             self.refine is not None
             and self.smooth  # at a kink (ReLU) a flat trial says nothing of rounding
             and self.solver in LINE_SEARCH_SOLVERS
-            and trials > EASY_STEP_EVALUATIONS
+            and self.objective.n_evaluations - self.evaluations_at_last_iterate
+            > EASY_STEP_EVALUATIONS
             and abs(loss - self.loss) <= self.rounding * max(abs(self.loss), 1.0)
         ):
             raise _RunFinished  # and ``refined`` goes on
