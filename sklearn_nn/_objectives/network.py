@@ -15,12 +15,12 @@ __all__ = ["TwoLayerObjective"]
 
 
 def _targets_in_dtype(Y, dtype):
-    """The targets in X's dtype, once.
+    """The targets in X's dtype and the logits' layout (output by output), once.
 
     The head runs on a whole chunk at once here (the hidden means couple its rows),
     and would otherwise cast all of Y in every evaluation.
     """
-    return Y.astype(dtype, copy=False)
+    return np.asfortranarray(Y, dtype=dtype)
 
 
 def _hidden(X, W1, b1, activation):
@@ -32,7 +32,7 @@ def _hidden(X, W1, b1, activation):
 
 def _logits(X, W1, b1, W2, b2, activation):
     """Z = f(X W1 + b1) W2 + b2, all parameters in X's dtype."""
-    Z = _hidden(X, W1, b1, activation) @ W2
+    Z = products_by_output(_hidden(X, W1, b1, activation), W2)
     Z += b2
     return Z
 
@@ -41,9 +41,12 @@ def _centred(G, sample_weight, g_over_S):
     """G − s gᵀ/S: ∂/∂A of Σ G ⊙ ((A − 1ā) W2) is this times W2ᵀ (the term through ā).
 
     The rank-one term is subtracted from G (n × k) rather than from the product
-    (n × H): fewer entries to touch whenever k < H.
+    (n × H): fewer entries to touch whenever k < H. It is made in G's dtype and
+    layout, so that the subtraction runs along contiguous memory and the product
+    that follows mixes no dtypes.
     """
-    centred = np.outer(sample_weight, g_over_S)
+    centred = np.empty_like(G)
+    np.multiply(sample_weight[:, None], g_over_S, out=centred)
     return np.subtract(G, centred, out=centred)
 
 
@@ -60,7 +63,7 @@ def _hidden_terms(chunk, W1, b1, activation, keep):
 
 def _head_terms(chunk, kept, W2, b2, head):
     """Pass 2: Z = A W2 + b2 and the head, kept; returns Σ s ℓ and Σ G."""
-    Z = kept["A"] @ W2
+    Z = products_by_output(kept["A"], W2)
     Z += b2
     loss, G = head.loss_and_grad(Z, chunk.Y, chunk.sample_weight)
     return (loss, column_sums(G)), {**kept, "Z": Z, "G": G}
@@ -94,8 +97,8 @@ def _direction_terms(chunk, kept, V1, v_b1, first_derivative):
 
 def _curvature_terms(chunk, kept, W2, V2, shift, head):
     """Hessian pass 2: R{Z} and R{G} = C R{Z}, kept; returns Σ R{G}."""
-    R_Z = kept["R_A"] @ W2
-    R_Z += kept["A"] @ V2
+    R_Z = products_by_output(kept["R_A"], W2)
+    R_Z += products_by_output(kept["A"], V2)
     R_Z += shift
     R_G = head.curvature(kept["Z"], chunk.sample_weight)(R_Z)
     return (column_sums(R_G),), {**kept, "R_G": R_G}
@@ -104,9 +107,10 @@ def _curvature_terms(chunk, kept, W2, V2, shift, head):
 def _exact_backward_terms(chunk, kept, W2, V2, g_over_S, R_g_over_S, second_derivative):
     """Hessian pass 3 (exact): the R-operator of the backward pass, its sums over rows."""
     A, G, R_G, s = kept["A"], kept["G"], kept["R_G"], chunk.sample_weight
-    R_dA = _centred(R_G, s, R_g_over_S) @ W2.T
-    R_dA += _centred(G, s, g_over_S) @ V2.T
-    dA = _centred(G, s, g_over_S) @ W2.T
+    centred = _centred(G, s, g_over_S)
+    R_dA = products_by_output(_centred(R_G, s, R_g_over_S), W2.T)
+    R_dA += products_by_output(centred, V2.T)
+    dA = products_by_output(centred, W2.T)
     R_delta = R_dA * kept["first"]
     R_delta += dA * second_derivative(A) * kept["R_pre"]
     return (
