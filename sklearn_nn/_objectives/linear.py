@@ -1,8 +1,6 @@
 """The linear models' objective: logistic, one-vs-rest and softmax regression."""
 
 import numpy as np
-from scipy import sparse
-from scipy.linalg.blas import dsyrk
 
 from .._docstring import fill_doc
 from .centring import Centring
@@ -11,10 +9,17 @@ from .kernels import (
     affine_forward,
     column_sums,
     congruence_by_rows,
-    products_by_output,
-    products_with_rows,
     row_blocks,
-    rows_in,
+)
+from .linear_terms import (
+    chunk_covariance_terms,
+    chunk_variance_terms,
+    data_terms,
+    head_curvatures,
+    hessian_blocks,
+    hessian_terms,
+    hessp_terms,
+    targets_by_output,
 )
 from .rows import AtTheta, InMemoryRows, make_rows
 from .whitening import (
@@ -34,192 +39,6 @@ _CURVATURE_BLOCKS_BYTES = 2**27
 #: A Gram matrix's multiply-adds (BLAS-3) run about this many times faster than those
 #: of the memory-bound products X·W (benchmarks/README.md, "Whitening").
 _GRAM_SPEEDUP = 10
-
-
-def _targets_by_output(Y, dtype):
-    """The targets in the logits' layout (:func:`products_by_output`), as given."""
-    return np.asfortranarray(Y)
-
-
-def _block(chunk, block, groups, dtype):
-    """A row block's X (in ``dtype``), its targets and its weights, as the head sees them.
-
-    With G fits on the same rows (``groups`` > 1) the head sees each sample once
-    per fit, one "row" per (fit, sample) of the block, fit by fit: the targets and
-    weights of those rows are laid out so by the objective, block by block.
-    """
-    X_block = rows_in(chunk.X, block, dtype)
-    if groups == 1:
-        return X_block, chunk.Y[block], chunk.sample_weight[block]
-    if not sparse.issparse(chunk.X):  # laid out in these same blocks
-        rows = slice(block.start * groups, block.stop * groups)
-        return X_block, chunk.Y[rows], chunk.sample_weight[rows]
-    # Sparse X is laid out as one block; float64 products cut it into smaller ones,
-    # whose (fit, sample) rows are gathered (a copy of the block's targets only).
-    n_samples, n_outputs = chunk.X.shape[0], chunk.Y.shape[1]
-    Y = chunk.Y.reshape(n_samples, groups, n_outputs, order="F")[block]
-    weights = chunk.sample_weight.reshape(n_samples, groups, order="F")[block]
-    return X_block, Y.reshape(-1, n_outputs, order="F"), weights.reshape(-1, order="F")
-
-
-def _logits(X_block, W, b, groups):
-    """Z = X W + b of a row block in the head's layout: one row per (fit, sample).
-
-    W's columns are output by output, fit by fit within an output (column j·G + g
-    is output j of fit g), so the logits laid out output by output
-    (:func:`products_by_output`) are already, without a copy, the head's rows of k
-    outputs, fit by fit: column j of Z holds output j of every (fit, sample).
-    """
-    Z = products_by_output(X_block, W)
-    Z += b
-    return Z.reshape(-1, W.shape[1] // groups, order="F")
-
-
-def _backward(X_block, G, n_columns):
-    """Xᵀ G and Σ G of a row block, G back in the layout of W's columns."""
-    G = G.reshape(-1, n_columns, order="F")
-    return products_with_rows(X_block, G), column_sums(G)
-
-
-def _data_terms(chunk, W, b, head, keep_curvature, groups=1):
-    """Σ s ℓ, Xᵀ G and Σ G on a chunk at the model's (W, b), block by block.
-
-    G = ∂(Σ s ℓ)/∂Z. Each row block's logits, head and backward product run while
-    the block is in cache. With ``keep_curvature`` the head's curvature of every
-    block is returned as the chunk's state, for Hessian products at the same θ.
-    """
-    loss, grad_W, grad_b = 0.0, np.zeros(W.shape), np.zeros(W.shape[1])
-    curvatures = []
-    for block in row_blocks(chunk.X, W.shape[1], W.dtype):
-        X_block, Y, s = _block(chunk, block, groups, W.dtype)
-        Z = _logits(X_block, W, b, groups)
-        if keep_curvature:
-            curvatures.append(head.curvature(Z, s))
-        block_loss, G = head.loss_and_grad(Z, Y, s)
-        loss += block_loss
-        block_W, block_b = _backward(X_block, G, W.shape[1])
-        grad_W += block_W
-        grad_b += block_b
-    sums = (loss, grad_W, grad_b)
-    return (sums, curvatures) if keep_curvature else sums
-
-
-def _curvatures(chunk, W, b, head, groups=1):
-    """The head's curvature at the logits X W + b, one map ``dZ ↦ C dZ`` per row block."""
-    curvatures = []
-    for block in row_blocks(chunk.X, W.shape[1], W.dtype):
-        X_block, _, s = _block(chunk, block, groups, W.dtype)
-        curvatures.append(head.curvature(_logits(X_block, W, b, groups), s))
-    return curvatures
-
-
-def _hessp_terms(chunk, curvatures, V, v_b, groups=1):
-    """Xᵀ U and Σ U with U = C (X V + v_b), row block by row block.
-
-    Each block of X meets V and then U while it is in cache: a product reads X from
-    memory once, like an evaluation.
-    """
-    grad_W, grad_b = np.zeros(V.shape), np.zeros(V.shape[1])
-    for block, curvature in zip(row_blocks(chunk.X, V.shape[1], V.dtype), curvatures, strict=True):
-        X_block = rows_in(chunk.X, block, V.dtype)
-        U = curvature(_logits(X_block, V, v_b, groups))
-        block_W, block_b = _backward(X_block, U, V.shape[1])
-        grad_W += block_W
-        grad_b += block_b
-    return grad_W, grad_b
-
-
-def _curvature_columns(chunk, W, b, head, groups):
-    """Per row block and output j: the block's rows in float64 and C_i e_j, (groups, n, k).
-
-    C_i is the head's curvature of sample i (k × k; diagonal for sigmoid units), read
-    off its map ``dZ ↦ C dZ`` along each output's unit direction, from row blocks
-    cast one at a time.
-    """
-    k = W.shape[1] // groups
-    for block in row_blocks(chunk.X, W.shape[1], np.float64, copied=True):
-        X_block, _, s = _block(chunk, block, groups, np.float64)
-        curvature = head.curvature(_logits(X_block, W, b, groups), s)
-        for first in range(k):
-            unit = np.zeros((s.size, k))
-            unit[:, first] = 1.0
-            yield X_block, first, curvature(unit).reshape(groups, X_block.shape[0], k)
-
-
-def _hessian_terms(chunk, W, b, head, groups=1):
-    """Σ_i x̃_i x̃_iᵀ ⊗ C_i over a chunk, x̃ = [x, 1]: the data's Hessian in (W, b).
-
-    Returned as one array (d + 1, K, d + 1, K) over (feature or intercept, column of
-    W), float64. Fits side by side (``groups``) do not couple: only each fit's own
-    columns get terms.
-    """
-    n_columns = W.shape[1]
-    k = n_columns // groups
-    terms = np.zeros((W.shape[0] + 1, n_columns, W.shape[0] + 1, n_columns))
-    for X_block, first, C in _curvature_columns(chunk, W, b, head, groups):
-        for g in range(groups):
-            for second in range(first, k):  # C_i is symmetric
-                if not C[g, :, second].any():  # sigmoid units: no coupling
-                    continue
-                gram = _weighted_gram(X_block, C[g, :, second])
-                first_column, second_column = first * groups + g, second * groups + g
-                terms[:, second_column, :, first_column] += gram
-                if second != first:
-                    terms[:, first_column, :, second_column] += gram.T
-    return (terms,)
-
-
-def _hessian_blocks(chunk, W, b, head, groups=1):
-    """Σ_i (C_i)_jj x̃_i x̃_iᵀ over a chunk for each column j of W: (K, d + 1, d + 1).
-
-    The diagonal blocks of :func:`_hessian_terms`: each output's own curvature, the
-    softmax's coupling of classes left out.
-    """
-    blocks = np.zeros((W.shape[1], W.shape[0] + 1, W.shape[0] + 1))
-    for X_block, first, C in _curvature_columns(chunk, W, b, head, groups):
-        for g in range(groups):
-            blocks[first * groups + g] += _weighted_gram(X_block, C[g, :, first])
-    return (blocks,)
-
-
-def _weighted_gram(X, weights):
-    """[[Xᵀ D X, Xᵀ w], [wᵀ X, Σ w]] with D = diag(w): x̃ = [x, 1]'s weighted Gram matrix.
-
-    Dense X under non-negative weights (sigmoid units, softmax's own-class terms) as
-    RᵀR with R = √w ⊙ X, by BLAS's syrk: half the multiply-adds, 1.25-1.5× faster
-    than Xᵀ(w ⊙ X) on blocks of 29-101 features.
-    """
-    d = X.shape[1]
-    gram = np.empty((d + 1, d + 1))
-    if sparse.issparse(X):
-        weighted = X.multiply(weights[:, None]).tocsr()
-        gram[:d, :d] = sparse.csr_matrix(X.T @ weighted).toarray()
-        gram[:d, d] = np.ravel(weighted.sum(axis=0))
-    elif weights.min(initial=0.0) >= 0:
-        roots = np.sqrt(weights)
-        R = X * roots[:, None]
-        upper = dsyrk(1.0, R.T, trans=0, lower=0)  # R.T is Fortran-ordered: no copy
-        gram[:d, :d] = upper + np.triu(upper, 1).T
-        gram[:d, d] = R.T @ roots
-    else:
-        weighted = X * weights[:, None]
-        gram[:d, :d] = X.T @ weighted
-        gram[:d, d] = column_sums(weighted)
-    gram[d, :d] = gram[:d, d]
-    gram[d, d] = weights.sum()
-    return gram
-
-
-def _variance_terms(chunk, mean):
-    """:func:`variance_terms` of a chunk's rows."""
-    return variance_terms(chunk.X, chunk.sample_weight, mean)
-
-
-def _covariance_terms(chunk, mean, step):
-    """:func:`covariance_terms` of a chunk's rows on the grid of every ``step``-th row."""
-    return covariance_terms(
-        chunk.X, chunk.sample_weight, mean, step, first=-chunk.first_row % step
-    )
 
 
 @fill_doc
@@ -277,7 +96,7 @@ class LinearObjective:
             sample_weight = sample_weight[:, 0]  # one fit: J normalised by its S alike
         self.groups = 1 if np.ndim(sample_weight) == 1 else sample_weight.shape[1]
         if self.groups == 1:
-            self.rows = make_rows(X, Y, sample_weight, _targets_by_output)
+            self.rows = make_rows(X, Y, sample_weight, targets_by_output)
             self.weight_sum = self.rows.weight_sum
             mean = self.rows.weighted_mean() if class_sums is None else class_sums.mean
         else:
@@ -373,7 +192,7 @@ class LinearObjective:
         if self._class_targets is not None and not W.any():
             return self._value_and_grad_at_zero_weights(W, c)
         W_x, b_x = self._in_dtype(W, self.centring.intercepts(W, c))
-        args = (_data_terms, W_x, b_x, self.head, self.keep_curvature, self.groups)
+        args = (data_terms, W_x, b_x, self.head, self.keep_curvature, self.groups)
         if self.keep_curvature:
             self._curvature.clear()  # freed before the new one is built
             (loss, grad_W, grad_b), curvature = self.rows.reduce(*args, keep=True)
@@ -427,7 +246,7 @@ class LinearObjective:
         """
         V_W, v_c = self.unpack(v)
         grad_W, grad_b = self.rows.reduce(
-            _hessp_terms,
+            hessp_terms,
             *self._in_dtype(V_W, self.centring.intercepts(V_W, v_c)),
             self.groups,
             kept=self._curvature_at(theta),
@@ -452,7 +271,7 @@ class LinearObjective:
         matrix.
         """
         W, b = self.model_params(theta)
-        (terms,) = self.rows.reduce(_hessian_terms, W, b, self.head, self.groups)
+        (terms,) = self.rows.reduce(hessian_terms, W, b, self.head, self.groups)
         d, n_columns = self.n_features, self.n_outputs
         H = congruence_by_rows(terms, self._to_model_params(), n_columns)
         weights = np.arange(d * n_columns)
@@ -484,7 +303,7 @@ class LinearObjective:
         """
         d, n_columns = self.n_features, self.n_outputs
         W, b = self.model_params(theta)
-        (blocks,) = self.rows.reduce(_hessian_blocks, W, b, self.head, self.groups)
+        (blocks,) = self.rows.reduce(hessian_blocks, W, b, self.head, self.groups)
         A = self._to_model_params()
         blocks = A.T @ blocks @ A
         features = np.arange(d)
@@ -533,7 +352,7 @@ class LinearObjective:
         if curvature is None:
             self._curvature.clear()  # freed before the new one is built
             W, b = self._in_dtype(*self.model_params(theta))
-            curvature = self.rows.keep(_curvatures, W, b, self.head, self.groups)
+            curvature = self.rows.keep(head_curvatures, W, b, self.head, self.groups)
             self._curvature.set(theta, curvature)
         return curvature
 
@@ -564,10 +383,10 @@ class LinearObjective:
         n, d = self.rows.shape
         step = whitening_step(n, d, self.n_outputs)
         if step is None:
-            in_chunk, of_rows, args = _variance_terms, variance_terms, ()
+            in_chunk, of_rows, args = chunk_variance_terms, variance_terms, ()
             whitening = DiagonalWhitening.from_variances
         else:
-            in_chunk, of_rows, args = _covariance_terms, covariance_terms, (step,)
+            in_chunk, of_rows, args = chunk_covariance_terms, covariance_terms, (step,)
             whitening = Whitening.from_covariance
         if self._spread is None:
             if self.groups == 1:
