@@ -11,9 +11,10 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.special import logsumexp
+from scipy.special import logsumexp, softmax
 
 from sklearn_nn._objectives import LinearObjective, column_sums, scaled_weights, scan_rows
+from sklearn_nn._objectives.heads import softmax_head
 
 EPS = 1e-4
 
@@ -232,6 +233,31 @@ def test_softmax_at_logits_plus_minus_1e4():
     # Losses: 2e4 (true class at −1e4 against 1e4), 1e4 (0 against 1e4), ln 3.
     assert value == pytest.approx((3e4 + np.log(3)) / 3, rel=1e-14)
     assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_head_of_class_codes_equals_that_of_one_hot_targets(order, dtype):
+    rng = np.random.default_rng(0)
+    n, k = 300, 5
+    Z = np.asarray(rng.normal(scale=30.0, size=(n, k)), dtype=dtype, order=order)
+    codes = rng.integers(k, size=n)
+    weights = rng.uniform(size=n) * (rng.uniform(size=n) > 0.2)  # some rows held out
+    Z_before = Z.copy()
+
+    loss, G = softmax_head(Z, codes, weights)
+    one_hot_loss, one_hot_G = softmax_head(Z, np.eye(k, dtype=np.uint8)[codes], weights)
+
+    Z64 = Z.astype(np.float64)
+    expected = weights @ (logsumexp(Z64, axis=1) - Z64[np.arange(n), codes])
+    expected_G = weights[:, None] * (softmax(Z64, axis=1) - np.eye(k)[codes])
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert loss == pytest.approx(expected, rel=rtol)
+    assert loss == pytest.approx(one_hot_loss, rel=rtol)
+    assert G.dtype == dtype
+    np.testing.assert_allclose(G, expected_G, atol=rtol)
+    np.testing.assert_allclose(G, one_hot_G, atol=rtol)
+    np.testing.assert_array_equal(Z, Z_before)
 
 
 def reference_value(objective, theta, X, Y, sample_weight, reg_lambda, head):

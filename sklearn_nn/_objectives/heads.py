@@ -66,9 +66,12 @@ def sigmoid_head(Z, Y, sample_weight):
 def softmax_head(Z, Y, sample_weight):
     """Multinomial cross-entropy of a softmax output (a :class:`Head`'s loss).
 
-    Y holds one-hot targets. Returns Σ_i s_i (logsumexp(z_i) − z_i·y_i), accumulated
-    in float64, and ∂/∂Z = s_i (softmax(z_i) − y_i) in the dtype of ``Z``.
+    Y holds one-hot targets (n, k), or each row's class as integer codes (n,).
+    Returns Σ_i s_i (logsumexp(z_i) − z_i·y_i), accumulated in float64, and
+    ∂/∂Z = s_i (softmax(z_i) − y_i) in the dtype of ``Z``.
     """
+    if Y.ndim == 1:
+        return _softmax_head_of_codes(Z, Y, sample_weight)
     # Targets in Z's dtype once: uint8-float arithmetic has no SIMD loop, and the
     # row sums of Y ⊙ Z by BLAS cost far less than an einsum over rows.
     Y = Y.astype(Z.dtype, copy=False)
@@ -78,6 +81,39 @@ def softmax_head(Z, Y, sample_weight):
     P -= Y
     P *= sample_weight[:, None]
     return loss, P
+
+
+def _softmax_head_of_codes(Z, codes, sample_weight):
+    """:func:`softmax_head` of targets given as class codes.
+
+    Each row's target logit is read, and its −s_i added, at one position of the
+    row, where a one-hot Y costs four passes over all n × k logits (its cast, Y ⊙ Z,
+    their row sums, G − Y). The loss stays a sum of per-row terms
+    logsumexp(z_i) − z_iy ≥ 0, rounded row by row as with one-hot targets.
+    """
+    if not (Z.flags.f_contiguous or Z.flags.c_contiguous):
+        Z = np.asfortranarray(Z)
+    positions = _positions(Z, codes)
+    shift = Z.max(axis=1)
+    P = np.subtract(Z, shift[:, None], out=np.empty_like(Z))  # in Z's layout: positions hold
+    np.exp(P, out=P)
+    sums = row_sums(P)
+    log_norm = np.log(sums)
+    log_norm += shift
+    log_norm -= np.ravel(Z, order="K")[positions]
+    loss = _weighted_total(sample_weight, log_norm)
+    P /= sums[:, None]
+    P *= sample_weight[:, None]
+    np.ravel(P, order="K")[positions] -= sample_weight
+    return loss, P
+
+
+def _positions(Z, codes):
+    """Flat positions in Z's memory of the entries (i, codes[i]); Z contiguous."""
+    n_rows, n_columns = Z.shape
+    if Z.flags.f_contiguous:
+        return codes * n_rows + np.arange(n_rows)
+    return np.arange(0, n_rows * n_columns, n_columns) + codes
 
 
 def _weighted_total(sample_weight, per_sample):

@@ -14,6 +14,7 @@ from .kernels import (
 from .linear_terms import (
     chunk_covariance_terms,
     chunk_variance_terms,
+    class_codes,
     data_terms,
     head_curvatures,
     hessian_blocks,
@@ -95,28 +96,31 @@ class LinearObjective:
         if np.ndim(sample_weight) == 2 and sample_weight.shape[1] == 1:
             sample_weight = sample_weight[:, 0]  # one fit: J normalised by its S alike
         self.groups = 1 if np.ndim(sample_weight) == 1 else sample_weight.shape[1]
+        n_classes = Y.shape[1]
+        if head == "softmax" and isinstance(Y, np.ndarray):  # in memory, not Dask
+            Y = class_codes(Y)
         if self.groups == 1:
             self.rows = make_rows(X, Y, sample_weight, targets_by_output)
             self.weight_sum = self.rows.weight_sum
             mean = self.rows.weighted_mean() if class_sums is None else class_sums.mean
         else:
-            self.rows, mean = self._rows_of_fits(X, Y, sample_weight)
+            self.rows, mean = self._rows_of_fits(X, Y, n_classes, sample_weight)
             self.weight_sum = float(np.ldexp(1.0, -self.rows.weight_exponent))
             class_sums = None
         self.head = HEADS[head]
         self.centring = Centring(mean)
         self._class_sums = class_sums
-        self._class_targets = _class_targets(class_sums, Y.shape[1], keep_curvature)
+        self._class_targets = _class_targets(class_sums, n_classes, keep_curvature)
         self.dtype = X.dtype
         self.product_dtype = X.dtype  # float64 after use_float64_products()
         self.n_features = X.shape[1]
-        self.n_outputs = Y.shape[1] * self.groups
+        self.n_outputs = n_classes * self.groups
         self.keep_curvature = keep_curvature
         self._curvature = AtTheta()
         self._spread, self._whitening = None, (None, None)  # covariance or variances
         self.set_penalty(reg_lambda)
 
-    def _rows_of_fits(self, X, Y, sample_weight):
+    def _rows_of_fits(self, X, Y, n_classes, sample_weight):
         """The rows of G fits, in the head's layout (:func:`_block`), and their mean row.
 
         Every fit's weights sum to one (times the rows' power of two), so that the
@@ -124,8 +128,9 @@ class LinearObjective:
         """
         self._fit_weight_sums = sample_weight.sum(axis=0, dtype=np.float64)
         weights = sample_weight / self._fit_weight_sums
-        blocks = row_blocks(X, Y.shape[1] * self.groups)
-        targets = np.concatenate([np.tile(Y[block], (self.groups, 1)) for block in blocks])
+        blocks = row_blocks(X, n_classes * self.groups)
+        repeats = (self.groups,) + (1,) * (Y.ndim - 1)  # Y: one-hot rows or class codes
+        targets = np.concatenate([np.tile(Y[block], repeats) for block in blocks])
         fit_weights = np.concatenate([weights[block].T.ravel() for block in blocks])
         rows = InMemoryRows(X, np.asfortranarray(targets), fit_weights)
         # Each row weighs as much as in all fits together: the covariance's and the

@@ -16,6 +16,7 @@ from .whitening import covariance_terms, variance_terms
 __all__ = [
     "chunk_covariance_terms",
     "chunk_variance_terms",
+    "class_codes",
     "data_terms",
     "head_curvatures",
     "hessian_blocks",
@@ -28,6 +29,15 @@ __all__ = [
 def targets_by_output(Y, dtype):
     """The targets in the logits' layout (:func:`products_by_output`), as given."""
     return np.asfortranarray(Y)
+
+
+def class_codes(Y):
+    """Each row's class (n,), from one-hot targets (n, k): the softmax head's fast form.
+
+    The head then reads each row's target logit at one position, instead of passing
+    over an indicator of all n × k logits (:func:`~sklearn_nn._objectives.heads.softmax_head`).
+    """
+    return np.argmax(Y, axis=1)
 
 
 def _block(chunk, block, groups, dtype):
@@ -45,10 +55,10 @@ def _block(chunk, block, groups, dtype):
         return X_block, chunk.Y[rows], chunk.sample_weight[rows]
     # Sparse X is laid out as one block; float64 products cut it into smaller ones,
     # whose (fit, sample) rows are gathered (a copy of the block's targets only).
-    n_samples, n_outputs = chunk.X.shape[0], chunk.Y.shape[1]
-    Y = chunk.Y.reshape(n_samples, groups, n_outputs, order="F")[block]
+    n_samples, outputs = chunk.X.shape[0], chunk.Y.shape[1:]  # () for class codes
+    Y = chunk.Y.reshape((n_samples, groups, *outputs), order="F")[block]
     weights = chunk.sample_weight.reshape(n_samples, groups, order="F")[block]
-    return X_block, Y.reshape(-1, n_outputs, order="F"), weights.reshape(-1, order="F")
+    return X_block, Y.reshape((-1, *outputs), order="F"), weights.reshape(-1, order="F")
 
 
 def _logits(X_block, W, b, groups):

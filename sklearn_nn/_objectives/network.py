@@ -9,18 +9,20 @@ from .activations import ACTIVATIONS, DERIVATIVES
 from .centring import Centring
 from .heads import HEADS
 from .kernels import affine_backward, affine_forward, column_sums, products_by_output
+from .linear_terms import class_codes
 from .rows import AtTheta, make_rows
 
 __all__ = ["TwoLayerObjective"]
 
 
 def _targets_in_dtype(Y, dtype):
-    """The targets in X's dtype and the logits' layout (output by output), once.
+    """One-hot targets in X's dtype and the logits' layout (output by output), once.
 
     The head runs on a whole chunk at once here (the hidden means couple its rows),
-    and would otherwise cast all of Y in every evaluation.
+    and would otherwise cast all of Y in every evaluation. Class codes, the softmax
+    head's targets in memory, are kept as they are.
     """
-    return np.asfortranarray(Y, dtype=dtype)
+    return Y if Y.ndim == 1 else np.asfortranarray(Y, dtype=dtype)
 
 
 def _hidden(X, W1, b1, activation):
@@ -199,6 +201,9 @@ class TwoLayerObjective:
     ):
         # ReLU makes J piecewise smooth: its minima may lie on kinks.
         self.smooth = activation != "relu"
+        d, k = X.shape[1], Y.shape[1]
+        if head == "softmax" and isinstance(Y, np.ndarray):  # in memory, not Dask
+            Y = class_codes(Y)
         self.rows = make_rows(X, Y, sample_weight, _targets_in_dtype)
         self.weight_sum = self.rows.weight_sum
         self.reg_lambda = self.rows.scaled_lambda(reg_lambda)
@@ -210,7 +215,6 @@ class TwoLayerObjective:
         self.centring = Centring(self.rows.weighted_mean() if mean is None else mean)
         self.dtype = X.dtype
         self.product_dtype = X.dtype  # float64 after use_float64_products()
-        d, k = X.shape[1], Y.shape[1]
         self.shapes = [(d, n_hidden), (n_hidden,), (n_hidden, k), (k,)]
         self._bounds = np.cumsum([0] + [int(np.prod(shape)) for shape in self.shapes])
         self._at = AtTheta()
