@@ -26,17 +26,23 @@ from ._path import minimize_objective
 from ._solver_options import LINEAR_SOLVERS, SECOND_ORDER, SOLVERS
 
 
-def _validate_finite(estimator, X):
+def _validate_finite(estimator, X, finite=True):
     """``validate_data`` of new X for our dtypes, quiet about its own overflow on huge X.
 
     scikit-learn tests finiteness by summing X first; on float32 X near its largest
     value the sum overflows (inf − inf) and numpy warns "invalid value encountered
     in reduce" before scikit-learn falls back to its element-wise test, which
     decides correctly. (``fit`` tests finiteness in its own pass, see ``_prepare``.)
+    ``finite=False`` leaves that test out.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         return validate_data(
-            estimator, X, accept_sparse="csr", dtype=checks.FLOAT_DTYPES, reset=False
+            estimator,
+            X,
+            accept_sparse="csr",
+            dtype=checks.FLOAT_DTYPES,
+            reset=False,
+            ensure_all_finite=finite,
         )
 
 
@@ -55,6 +61,10 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
 
     #: Output head of the objective: "sigmoid" or "softmax" (see ``_objectives``).
     _head = None
+
+    #: Whether the logits are affine in X, so that non-finite X makes them
+    #: non-finite (a network's saturating units can map an infinity to 1).
+    _logits_affine_in_X = True
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -163,7 +173,9 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
             sample_weight, X.shape[0], X.dtype, y_encoded, classes, self.class_weight
         )
         self._check_problem(X.shape, classes.size, weighting)
-        largest, class_sums = scan_rows(X, weights, y_encoded, classes.size)
+        largest, class_sums = scan_rows(
+            X, weights, y_encoded, classes.size, bound=checks.LARGEST_FEATURE[X.dtype]
+        )
         checks.check_features(largest, X.dtype)
         return X, y_encoded, classes, weights, class_sums
 
@@ -231,10 +243,13 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predicting
     def _validated_logits(self, X):
         check_is_fitted(self)
-        X = _validate_finite(self, X)
+        # Affine logits test X's finiteness: a NaN or an infinity in X makes them
+        # non-finite (also times a zero weight). One read of X, not two.
+        X_new = _validate_finite(self, X, finite=not self._logits_affine_in_X)
         with np.errstate(over="ignore", invalid="ignore"):
-            Z = self._logits(X)
+            Z = self._logits(X_new)
         if not np.all(np.isfinite(Z)):
+            X = _validate_finite(self, X)  # refuses a NaN or an infinity in X
             # X is finite: only an overflow gets here, from features far larger
             # than those of the training data.
             raise ValueError(

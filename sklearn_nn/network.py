@@ -176,6 +176,8 @@ class TwoLayerMLPClassifier(BaseClassifier):
     def _head(self):
         return self.output
 
+    _logits_affine_in_X = False
+
     #: Largest reg_lambda / sum(sample_weight) a fit accepts. Every weight is 0 to
     #: float64's precision long before; beyond ~1e100 the second-order solvers'
     #: curvature products vᵀHv ≈ (λ/S)³ ‖W‖² overflow at the initial weights (they

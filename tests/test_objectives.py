@@ -397,3 +397,28 @@ def test_class_sums_of_csr_rows_equal_dense_and_copy_no_x():
     np.testing.assert_allclose(sums.per_class, expected.per_class, rtol=1e-12, atol=1e-12)
     size_of_x = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     assert peak < size_of_x / 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_scan_with_a_bound_is_exact_where_the_bound_is_crossed(dtype, n_classes):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((9_000, 40)).astype(dtype)
+    codes = rng.integers(0, n_classes, 9_000)
+    weights = rng.uniform(0.5, 2.0, 9_000)
+    bound = 2.0**30 if dtype == np.float32 else 2.0**200
+    largest, sums = scan_rows(X, weights, codes, n_classes, bound=bound)
+    assert np.abs(X).max() <= largest <= bound
+    scaled = scaled_weights(weights, 0.0, dtype)[0].astype(np.float64)
+    expected = np.column_stack([X[codes == j].T @ scaled[codes == j] for j in range(n_classes)])
+    # float32 sums of ~4 500 products each: rounding ≈ √n·ε·Σ|s x| ≈ 1e-5.
+    tol = 1e-12 if dtype == np.float64 else 2e-4
+    np.testing.assert_allclose(sums.per_class, expected, rtol=tol, atol=tol)
+    # One entry just beyond the bound (in a block whose norm is near it) is found
+    # exactly; so are NaN and infinity, wherever they are.
+    beyond = np.nextafter(dtype(bound), dtype(np.inf))
+    for value, expected_largest in [(beyond, float(beyond)), (np.nan, np.nan), (-np.inf, np.inf)]:
+        Xv = X.copy()
+        Xv[7_000, 3] = value
+        found = scan_rows(Xv, weights, codes, n_classes, bound=bound)[0]
+        np.testing.assert_equal(found, expected_largest)

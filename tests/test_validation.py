@@ -306,3 +306,22 @@ def test_unpenalised_softmax_is_scikit_learns_symmetric_solution(solver):
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-6)
     np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-7)
+
+
+@pytest.mark.parametrize("cls", [RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier])
+@pytest.mark.parametrize(("value", "message"), [(np.nan, "NaN"), (np.inf, "infinity")])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_non_finite_x_in_prediction_is_refused_even_on_a_zero_weight(cls, value, message, method):
+    # The linear models test X's finiteness through their logits: the NaN or the
+    # infinity sits on a feature whose weights are zero, where 0·x must still show it.
+    # The network's saturating units could map an infinity to a finite logit: it
+    # tests X itself.
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = cls(tol=1e-3).fit(X, y)
+    if cls is not TwoLayerMLPClassifier:
+        model.coef_[:, 2] = 0.0
+    X_bad = X[:5].copy()
+    X_bad[3, 2] = -value if value == np.inf else value
+    with pytest.raises(ValueError, match=message):
+        getattr(model, method)(X_bad)
