@@ -243,9 +243,11 @@ class BaseClassifier(CallbackSupport, ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predicting
     def _validated_logits(self, X):
         check_is_fitted(self)
-        # Affine logits test X's finiteness: a NaN or an infinity in X makes them
-        # non-finite (also times a zero weight). One read of X, not two.
-        X_new = _validate_finite(self, X, finite=not self._logits_affine_in_X)
+        # Affine logits in which every feature has a nonzero weight test X's
+        # finiteness: a NaN or an infinity in X makes them non-finite, whatever the
+        # BLAS (old reference BLAS skipped zero weights). One read of X, not two.
+        by_logits = self._logits_affine_in_X and np.all(np.any(self.coef_ != 0, axis=0))
+        X_new = _validate_finite(self, X, finite=not by_logits)
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._logits(X_new)
         if not np.all(np.isfinite(Z)):

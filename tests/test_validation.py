@@ -13,6 +13,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -309,19 +310,28 @@ def test_unpenalised_softmax_is_scikit_learns_symmetric_solution(solver):
 
 
 @pytest.mark.parametrize("cls", [RegLogisticClassifier, SoftmaxClassifier, TwoLayerMLPClassifier])
-@pytest.mark.parametrize(("value", "message"), [(np.nan, "NaN"), (np.inf, "infinity")])
-@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
-def test_non_finite_x_in_prediction_is_refused_even_on_a_zero_weight(cls, value, message, method):
-    # The linear models test X's finiteness through their logits: the NaN or the
-    # infinity sits on a feature whose weights are zero, where 0·x must still show it.
-    # The network's saturating units could map an infinity to a finite logit: it
-    # tests X itself.
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize(("value", "message"), [(np.nan, "NaN"), (-np.inf, "infinity")])
+@pytest.mark.parametrize("layout", ["C", "F", "csr", "float32"])
+def test_non_finite_x_in_prediction_is_refused(cls, binary, value, message, layout):
+    # The linear models test X's finiteness through their logits where every feature
+    # has a nonzero weight, else X itself (a BLAS may skip zero weights); so does the
+    # network, whose saturating units could map an infinity to a finite logit.
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
+    y = y == 0 if binary else y
     model = cls(tol=1e-3).fit(X, y)
-    if cls is not TwoLayerMLPClassifier:
-        model.coef_[:, 2] = 0.0
     X_bad = X[:5].copy()
-    X_bad[3, 2] = -value if value == np.inf else value
-    with pytest.raises(ValueError, match=message):
-        getattr(model, method)(X_bad)
+    X_bad[3, 2] = value
+    X_bad = {
+        "C": X_bad,
+        "F": np.asfortranarray(X_bad),
+        "csr": sp.csr_matrix(X_bad),
+        "float32": X_bad.astype(np.float32),
+    }[layout]
+    for zero_weight in [False, True] if cls is not TwoLayerMLPClassifier else [False]:
+        if zero_weight:
+            model.coef_[:, 2] = 0.0
+        for method in ["predict", "predict_proba", "predict_log_proba", "decision_function"]:
+            with pytest.raises(ValueError, match=message):
+                getattr(model, method)(X_bad)

@@ -111,6 +111,7 @@ def _softmax_head_of_codes(Z, codes, sample_weight):
 def _positions(Z, codes):
     """Flat positions in Z's memory of the entries (i, codes[i]); Z contiguous."""
     n_rows, n_columns = Z.shape
+    codes = codes.astype(np.intp, copy=False)
     if Z.flags.f_contiguous:
         return codes * n_rows + np.arange(n_rows)
     return np.arange(0, n_rows * n_columns, n_columns) + codes
@@ -194,7 +195,8 @@ class Head(NamedTuple):
     """An output loss: its value and gradient in Z, and its curvature in Z.
 
     ``loss_and_grad(Z, Y, sample_weight)`` takes the logits Z (n, k), the targets
-    Y (n, k) and the non-negative weights s (n,), and returns (Σ s ℓ as a float,
+    Y (n, k) (for softmax also class codes (n,)) and the non-negative weights s
+    (n,), and returns (Σ s ℓ as a float,
     ∂(Σ s ℓ)/∂Z in Z's dtype); ``curvature(Z, sample_weight)`` returns the map
     ``dZ ↦ H dZ``.
 

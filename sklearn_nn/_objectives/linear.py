@@ -121,7 +121,7 @@ class LinearObjective:
         self.set_penalty(reg_lambda)
 
     def _rows_of_fits(self, X, Y, n_classes, sample_weight):
-        """The rows of G fits, in the head's layout (:func:`_block`), and their mean row.
+        """The rows of G fits, in the head's layout (``linear_terms._block``), and their mean row.
 
         Every fit's weights sum to one (times the rows' power of two), so that the
         head's one total is Σ_g (Σ_i s_ig ℓ_ig) / S_g; λ becomes λ / S_g per fit.

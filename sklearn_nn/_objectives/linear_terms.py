@@ -36,8 +36,10 @@ def class_codes(Y):
 
     The head then reads each row's target logit at one position, instead of passing
     over an indicator of all n × k logits (:func:`~sklearn_nn._objectives.heads.softmax_head`).
+    Codes take the smallest unsigned integers that hold k classes, as the one-hot
+    targets take uint8.
     """
-    return np.argmax(Y, axis=1)
+    return np.argmax(Y, axis=1).astype(np.min_scalar_type(Y.shape[1] - 1))
 
 
 def _block(chunk, block, groups, dtype):

@@ -87,8 +87,9 @@ class InMemoryRows(RowsBase):
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data, float32 or float64; never copied or cast.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Targets, in the layout the objective asks for (``prepare_targets``).
+    Y : ndarray of shape (n_samples, n_outputs) or (n_samples,)
+        Targets, in the layout the objective asks for (``prepare_targets``); class
+        codes for a softmax head.
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights with a positive sum, in any float dtype: scaled by a
         power of two and cast to X's dtype.

@@ -93,7 +93,7 @@ class ClassRowSums(NamedTuple):
 
 
 def scan_rows(X, sample_weight=None, codes=None, n_classes=None, bound=None):
-    """Return max |x| over X (NaN if X holds one) and, given weights, its class sums.
+    """Return max |x| over X (with ``bound``: see below; NaN if X holds one) and its class sums.
 
     One read of dense X from memory: each row block serves its magnitude and its
     weighted sums while it is in cache, so that ``fit`` checks the features and
@@ -152,9 +152,10 @@ def scan_rows(X, sample_weight=None, codes=None, n_classes=None, bound=None):
 def _block_magnitude(block, bound):
     """The largest |x| of a row block, or its Euclidean norm if within half ``bound``.
 
-    max |x| ≤ ‖x‖. The half is a margin for the rounding of the sum of squares,
-    below n·ε relative (n < 2²⁴ entries in float32), so a block passed so is
-    truly within the bound.
+    max |x| ≤ ‖x‖, and the rounded sum of the non-negative squares is never below
+    its largest rounded term (rounding is monotone, in any order of summation), so
+    a computed norm within half the bound puts max |x| within the bound. F-ordered
+    or strided blocks, which have no flat view, take max and min.
     """
     if bound is not None and block.flags.c_contiguous:
         entries = block.ravel()
