@@ -26,6 +26,7 @@ from .kernels import row_sums
 __all__ = [
     "HEADS",
     "Head",
+    "class_codes",
     "sigmoid_curvature",
     "sigmoid_head",
     "softmax_curvature",
@@ -61,6 +62,17 @@ def sigmoid_head(Z, Y, sample_weight):
     dZ += half_minus_y
     dZ *= sample_weight[:, None]
     return loss, dZ
+
+
+def class_codes(Y):
+    """Each row's class (n,), from one-hot targets (n, k): the softmax head's fast form.
+
+    The head then reads each row's target logit at one position, instead of passing
+    over an indicator of all n × k logits (:func:`softmax_head`).
+    Codes take the smallest unsigned integers that hold k classes, as the one-hot
+    targets take uint8.
+    """
+    return np.argmax(Y, axis=1).astype(np.min_scalar_type(Y.shape[1] - 1))
 
 
 def softmax_head(Z, Y, sample_weight):

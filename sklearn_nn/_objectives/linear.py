@@ -4,7 +4,7 @@ import numpy as np
 
 from .._docstring import fill_doc
 from .centring import Centring
-from .heads import HEADS
+from .heads import HEADS, class_codes
 from .kernels import (
     affine_forward,
     column_sums,
@@ -14,7 +14,6 @@ from .kernels import (
 from .linear_terms import (
     chunk_covariance_terms,
     chunk_variance_terms,
-    class_codes,
     data_terms,
     head_curvatures,
     hessian_blocks,

@@ -16,7 +16,6 @@ from .whitening import covariance_terms, variance_terms
 __all__ = [
     "chunk_covariance_terms",
     "chunk_variance_terms",
-    "class_codes",
     "data_terms",
     "head_curvatures",
     "hessian_blocks",
@@ -29,17 +28,6 @@ __all__ = [
 def targets_by_output(Y, dtype):
     """The targets in the logits' layout (:func:`products_by_output`), as given."""
     return np.asfortranarray(Y)
-
-
-def class_codes(Y):
-    """Each row's class (n,), from one-hot targets (n, k): the softmax head's fast form.
-
-    The head then reads each row's target logit at one position, instead of passing
-    over an indicator of all n × k logits (:func:`~sklearn_nn._objectives.heads.softmax_head`).
-    Codes take the smallest unsigned integers that hold k classes, as the one-hot
-    targets take uint8.
-    """
-    return np.argmax(Y, axis=1).astype(np.min_scalar_type(Y.shape[1] - 1))
 
 
 def _block(chunk, block, groups, dtype):

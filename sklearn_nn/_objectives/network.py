@@ -7,9 +7,8 @@ import numpy as np
 from .._docstring import fill_doc
 from .activations import ACTIVATIONS, DERIVATIVES
 from .centring import Centring
-from .heads import HEADS
+from .heads import HEADS, class_codes
 from .kernels import affine_backward, affine_forward, column_sums, products_by_output
-from .linear_terms import class_codes
 from .rows import AtTheta, make_rows
 
 __all__ = ["TwoLayerObjective"]
