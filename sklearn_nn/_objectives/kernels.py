@@ -125,12 +125,13 @@ def products_by_output(X, W):
 def products_with_rows(X, delta):
     """Return Xᵀ delta, shape (n_features, n_columns).
 
-    Dense float64 X is multiplied as (deltaᵀ X)ᵀ, which OpenBLAS's dgemm runs faster
-    from a few columns on, whether X comes from memory (the network's second read of
-    X, a Dask chunk) or from cache (a linear model's row block). Its sgemm runs it
-    slower, so float32 and sparse X are multiplied as they are.
+    Dense X is multiplied as (deltaᵀ X)ᵀ, which OpenBLAS runs faster from a few
+    columns on, whether X comes from memory (the network's second read of X, a Dask
+    chunk) or from cache (a linear model's row block): in float64 in either layout,
+    in float32 for C-ordered X (the network's 20 000 × 400: 9.5 -> 6.6 ms). float32
+    Fortran-ordered and sparse X are multiplied as they are.
     """
-    if X.dtype == np.float64 and not sparse.issparse(X):
+    if not sparse.issparse(X) and (X.dtype == np.float64 or X.flags.c_contiguous):
         return (delta.T @ X).T
     return X.T @ delta
 
@@ -140,14 +141,21 @@ def affine_forward(X, W, b):
 
     ``W`` and ``b`` share a dtype, normally X's; the layout is
     :func:`products_by_output`'s. float32 X with float64 parameters is multiplied in
-    float64, cast one row block at a time (never all of X at once).
+    float64, cast one row block at a time (never all of X at once). C-ordered
+    float32 X is multiplied as X W, block by block, each block's product copied into
+    the output's layout while in cache: OpenBLAS's sgemm runs X W faster than
+    (Wᵀ Xᵀ)ᵀ (benchmarks/README.md).
     """
-    if X.dtype == W.dtype:
-        out = products_by_output(X, W)
-    else:
+    if X.dtype != W.dtype:
         out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
         for block in row_blocks(X, W.shape[1], W.dtype):
             out[block] = products_by_output(rows_in(X, block, W.dtype), W)
+    elif X.dtype == np.float32 and X.flags.c_contiguous and not sparse.issparse(X):
+        out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
+        for block in row_slices(X.shape[0], X.shape[1] * X.itemsize):
+            out[block] = X[block] @ W
+    else:
+        out = products_by_output(X, W)
     out += b
     return out
 
