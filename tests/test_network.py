@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from helpers import noisy_labels, standardised, targets
+from scipy import sparse
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_moons
@@ -451,6 +452,10 @@ def test_float32_input(solver):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(proba, net64.predict_proba(X32.astype(np.float64)), atol=3e-3)
     np.testing.assert_array_equal(net32.predict(X32), net64.predict(X32.astype(np.float64)))
+    # CSR float32 X takes other products than C-ordered float32 X: the same fit, to
+    # what its tol allows (as float64 above).
+    csr = clone(net32).fit(sparse.csr_matrix(X32), y)
+    np.testing.assert_allclose(csr.predict_proba(sparse.csr_matrix(X32)), proba, atol=3e-3)
 
 
 # ---------------------------------------------------------------- ReLU and kinks

@@ -150,7 +150,7 @@ def affine_forward(X, W, b):
         out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
         for block in row_blocks(X, W.shape[1], W.dtype):
             out[block] = products_by_output(rows_in(X, block, W.dtype), W)
-    elif X.dtype == np.float32 and X.flags.c_contiguous and not sparse.issparse(X):
+    elif not sparse.issparse(X) and X.dtype == np.float32 and X.flags.c_contiguous:
         out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
         for block in row_slices(X.shape[0], X.shape[1] * X.itemsize):
             out[block] = X[block] @ W
