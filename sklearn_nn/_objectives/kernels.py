@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 
 __all__ = [
+    "BACKWARD_BLOCK_BYTES",
     "BLOCK_BYTES",
     "WORK_BYTES_PER_OUTPUT",
     "affine_backward",
@@ -35,6 +36,10 @@ BLOCK_BYTES = 5 * 2**19
 #: them a block of many outputs (softmax, one-vs-rest, the folds of a
 #: cross-validation side by side) overflows the cache before its backward product.
 WORK_BYTES_PER_OUTPUT = 256
+
+
+#: Bytes of X per row block of :func:`affine_backward` (dense X).
+BACKWARD_BLOCK_BYTES = 2**22
 
 
 def row_slices(n_rows, bytes_per_row, block_bytes=BLOCK_BYTES):
@@ -163,14 +168,22 @@ def affine_forward(X, W, b):
 def affine_backward(X, delta_of, n_columns, dtype=None):
     """Return Xᵀ Δ and Σ_i Δ_i, Δ (n, ``n_columns``) made block by block by ``delta_of(block)``.
 
-    Each block of Δ meets its rows of X while they are in cache, and the whole Δ
-    never needs to exist. Xᵀ Δ is summed in the products' own dtype and layout (no
-    strided copy per block), Σ Δ in float64. The products run in ``dtype`` (X's if
-    None), X cast block by block.
+    The whole Δ never needs to exist. Xᵀ Δ is summed in the products' own dtype and
+    layout (no strided copy per block), Σ Δ in float64. The products run in ``dtype``
+    (X's if None), X cast block by block. Dense blocks hold about
+    :data:`BACKWARD_BLOCK_BYTES` of X: Δ comes from what the forward pass kept, not
+    from X, so only the product reads the block, and BLAS runs it faster on larger
+    ones (benchmarks/README.md).
     """
     dtype = X.dtype if dtype is None else dtype
     product_total, column_total = None, 0.0
-    for block in row_blocks(X, n_columns, dtype):
+    if sparse.issparse(X):
+        blocks = row_blocks(X, n_columns, dtype)
+    else:
+        blocks = row_slices(
+            X.shape[0], X.shape[1] * np.dtype(dtype).itemsize, BACKWARD_BLOCK_BYTES
+        )
+    for block in blocks:
         delta = delta_of(block)
         column_total = column_total + column_sums(delta)
         product = products_with_rows(rows_in(X, block, dtype), delta)
