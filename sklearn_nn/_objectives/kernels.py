@@ -133,8 +133,8 @@ def products_with_rows(X, delta):
     Dense X is multiplied as (deltaᵀ X)ᵀ, which OpenBLAS runs faster from a few
     columns on, whether X comes from memory (the network's second read of X, a Dask
     chunk) or from cache (a linear model's row block): in float64 in either layout,
-    in float32 for C-ordered X (the network's 20 000 × 400: 9.5 -> 6.6 ms). float32
-    Fortran-ordered and sparse X are multiplied as they are.
+    in float32 for C-ordered X (benchmarks/README.md). float32 Fortran-ordered and
+    sparse X are multiplied as they are.
     """
     if not sparse.issparse(X) and (X.dtype == np.float64 or X.flags.c_contiguous):
         return (delta.T @ X).T

@@ -75,8 +75,8 @@ class Whitening:
         """Return θ = T u (also T v for a direction v: T is linear).
 
         The last answer is kept: scipy's callback hands back the iterate that its
-        solver has just evaluated, whose θ is then not solved for again (on digits
-        the triangular solve costs ~5 % of an iteration).
+        solver has just evaluated, whose θ is then not solved for again
+        (benchmarks/README.md).
         """
         key = u.tobytes()
         if self._last is not None and self._last[0] == key:
