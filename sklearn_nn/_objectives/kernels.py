@@ -151,14 +151,16 @@ def affine_forward(X, W, b):
     the output's layout while in cache: OpenBLAS's sgemm runs X W faster than
     (Wᵀ Xᵀ)ᵀ (benchmarks/README.md).
     """
-    if X.dtype != W.dtype:
+    cast = X.dtype != W.dtype
+    if cast or (not sparse.issparse(X) and X.dtype == np.float32 and X.flags.c_contiguous):
         out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
-        for block in row_blocks(X, W.shape[1], W.dtype):
-            out[block] = products_by_output(rows_in(X, block, W.dtype), W)
-    elif not sparse.issparse(X) and X.dtype == np.float32 and X.flags.c_contiguous:
-        out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype, order="F")
-        for block in row_slices(X.shape[0], X.shape[1] * X.itemsize):
-            out[block] = X[block] @ W
+        if cast:
+            blocks = row_blocks(X, W.shape[1], W.dtype)
+        else:
+            blocks = row_slices(X.shape[0], X.shape[1] * X.itemsize)
+        for block in blocks:
+            X_block = rows_in(X, block, W.dtype)
+            out[block] = products_by_output(X_block, W) if cast else X_block @ W
     else:
         out = products_by_output(X, W)
     out += b
