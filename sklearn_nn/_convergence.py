@@ -29,7 +29,7 @@ NONSMOOTH_WINDOW = 10
 
 def inf_norm(vector):
     """‖v‖∞, 0 for an empty vector."""
-    return float(np.max(np.abs(vector))) if vector.size else 0.0
+    return float(np.abs(vector).max()) if vector.size else 0.0
 
 
 def no_progress(before, after, rounding=FLOAT64_ROUNDING):

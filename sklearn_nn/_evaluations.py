@@ -4,6 +4,7 @@ scipy's solvers call them; :mod:`~sklearn_nn._optimize` decides what a fit does 
 what they report.
 """
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -47,7 +48,7 @@ class GuardedHessp:
         self._count += 1
         if self._count > self._limit:
             raise SubproblemFailed(f"more than {self._limit} Hessian products at one point")
-        if not np.all(np.isfinite(v)):
+        if not np.isfinite(v).all():
             # trust-krylov's Lanczos process (trlib) divides by norms that vanish when ∇J
             # is tiny (~1e-9, well-conditioned problems): a NaN direction follows.
             raise SubproblemFailed(
@@ -58,7 +59,7 @@ class GuardedHessp:
             )
         instrumentation._record_hessian_product()
         product = self._hessp(theta, v)
-        if not np.all(np.isfinite(product)):
+        if not np.isfinite(product).all():
             raise SubproblemFailed("the Hessian product overflowed")
         return product
 
@@ -123,9 +124,9 @@ class CachedObjective:
             with np.errstate(over="ignore", invalid="ignore"):
                 value, grad = self._value_and_grad(theta)
             value = float(value)
-            if not np.isfinite(value):
+            if not math.isfinite(value):
                 value = np.inf
-            elif not np.all(np.isfinite(grad)):
+            elif not np.isfinite(grad).all():
                 raise FloatingPointError(f"J = {value!r} is finite but its gradient is not.")
             self._memory[key] = (value, grad)
             if len(self._memory) > self._size:

@@ -320,11 +320,11 @@ class _Minimization:
         """Book an accepted iterate θ; raise _RunFinished when the run should end."""
         theta = np.array(theta, dtype=np.float64)
         loss, grad = self.objective(theta)
-        if not np.isfinite(loss):
+        if loss == np.inf:  # the memo's J where it is not finite
             # A step into overflow (huge λ: J ~ 1e298 at the start): keep the last iterate.
             self.message = "the solver stepped to a point where J is not finite"
             raise _RunFinished
-        moved = not np.array_equal(theta, self.theta)
+        moved = not (theta == self.theta).all()
         previous_loss = self.loss
         self.theta, self.loss, self.grad, self.grad_norm = theta, loss, grad, inf_norm(grad)
         self.loss_curve.append(loss)

@@ -366,11 +366,9 @@ class LinearObjective:
         Returns the vector [∂/∂W, ∂/∂c] of (data terms + λ/2 ‖W‖²) / S. ``W`` is θ's
         W for a gradient, V_W for a product (the penalty's Hessian is λ I on W).
         """
-        out = np.empty(self.n_params)
-        out_W, out_c = self.unpack(out)
-        out_c[:] = grad_b
-        out_W[:] = self.centring.weight_gradient(grad_W, grad_b)
+        out_W = self.centring.weight_gradient(grad_W, grad_b)
         out_W += self.reg_lambda * W
+        out = np.concatenate((out_W.ravel(), grad_b))
         out /= self.weight_sum
         return out
 

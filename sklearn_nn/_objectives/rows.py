@@ -49,6 +49,8 @@ class RowChunk(NamedTuple):
 
 def sum_parts(parts):
     """Add up per-chunk tuples of partial sums, in chunk order, as float64 arrays."""
+    if len(parts) == 1:  # the chunk's own arrays: nothing to add up, nothing to copy
+        return [np.asarray(term, dtype=np.float64) for term in parts[0]]
     total = [np.array(term, dtype=np.float64) for term in parts[0]]
     for part in parts[1:]:
         for accumulated, term in zip(total, part, strict=True):
