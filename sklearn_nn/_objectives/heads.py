@@ -114,7 +114,8 @@ def _softmax_head_of_codes(Z, codes, sample_weight):
     log_norm += shift
     log_norm -= np.ravel(Z, order="K")[positions]
     loss = _weighted_total(sample_weight, log_norm)
-    P *= (sample_weight / sums)[:, None]  # s_i softmax(z_i): one pass over P, not two
+    P /= sums[:, None]
+    P *= sample_weight[:, None]
     np.ravel(P, order="K")[positions] -= sample_weight
     return loss, P
 
