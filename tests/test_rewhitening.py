@@ -36,17 +36,21 @@ def collinear_unscaled(n_samples=4_000, n_features=24, seed=0):
     return X * np.logspace(-2, 3, n_features), y
 
 
-@pytest.mark.parametrize(("head", "groups"), [("sigmoid", 1), ("softmax", 1), ("sigmoid", 3)])
-def test_coordinates_are_exact_and_round_at_their_iterate(head, groups):
+@pytest.mark.parametrize(
+    ("head", "groups", "n_samples"),
+    # 8 000 rows: the blocks are summed over several row blocks of X.
+    [("sigmoid", 1, 300), ("softmax", 1, 300), ("sigmoid", 3, 300), ("softmax", 1, 8_000)],
+)
+def test_coordinates_are_exact_and_round_at_their_iterate(head, groups, n_samples):
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 5)) * np.logspace(-1, 1, 5) + 2.0
+    X = rng.normal(size=(n_samples, 5)) * np.logspace(-1, 1, 5) + 2.0
     n_outputs = 1 if head == "sigmoid" else 3
-    Y = (rng.integers(0, 3, size=(300, 1)) == np.arange(3)).astype(np.uint8)[:, :n_outputs]
+    Y = (rng.integers(0, 3, size=(n_samples, 1)) == np.arange(3)).astype(np.uint8)[:, :n_outputs]
     if groups > 1:  # three fits side by side, each on its own rows
-        weights = (rng.uniform(size=(300, groups)) < 0.7).astype(float)
+        weights = (rng.uniform(size=(n_samples, groups)) < 0.7).astype(float)
         Y = np.tile(Y, (groups, 1))
     else:
-        weights = rng.uniform(0.5, 2.0, 300)
+        weights = rng.uniform(0.5, 2.0, n_samples)
     objective = LinearObjective(X, Y, weights, 0.3, head)
     theta = 0.5 * rng.normal(size=objective.n_params)
     coordinates = objective.curvature_whitening(theta)

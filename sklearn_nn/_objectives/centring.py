@@ -34,3 +34,20 @@ class Centring:
     def weight_gradient(self, grad_W, grad_b):
         """∂/∂W in (W, c) from ∂/∂W and ∂/∂b in (W, b): ∂(XW + b)/∂W = X − 1μᵀ."""
         return grad_W - self.mean[:, None] * grad_b  # np.outer's product, without its checks
+
+    def curvature_blocks(self, blocks):
+        """Turn Hessian blocks of single outputs in (w, b) into blocks in (w, c), in place.
+
+        Each block H, (d + 1, d + 1) over [w, b] (symmetric), becomes Aᵀ H A with
+        [w; b] = A [w; c], A = I except its last row [−μᵀ, 1]. With H = [[P, q], [qᵀ, r]]
+        that is [[P − qμᵀ − μ(q − rμ)ᵀ, q − rμ], [(q − rμ)ᵀ, r]]: two rank-one
+        updates per block instead of two dense (d + 1)³ products.
+        """
+        for block in blocks:  # (K, d + 1, d + 1)
+            q = block[:-1, -1].copy()
+            shifted = q - block[-1, -1] * self.mean
+            P = block[:-1, :-1]
+            P -= q[:, None] * self.mean
+            P -= self.mean[:, None] * shifted
+            block[:-1, -1] = block[-1, :-1] = shifted
+        return blocks

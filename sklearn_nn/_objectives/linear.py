@@ -308,8 +308,7 @@ class LinearObjective:
         d, n_columns = self.n_features, self.n_outputs
         W, b = self.model_params(theta)
         (blocks,) = self.rows.reduce(hessian_blocks, W, b, self.head, self.groups)
-        A = self._to_model_params()
-        blocks = A.T @ blocks @ A
+        blocks = self.centring.curvature_blocks(blocks)
         features = np.arange(d)
         blocks[:, features, features] += np.broadcast_to(self.reg_lambda, (n_columns,))[:, None]
         blocks /= self.weight_sum

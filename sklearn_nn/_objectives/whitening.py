@@ -2,7 +2,7 @@
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs, solve_triangular
+from scipy.linalg import LinAlgError, cholesky, get_lapack_funcs
 
 from .kernels import BLOCK_BYTES, congruence_by_rows, row_slices
 
@@ -16,7 +16,27 @@ __all__ = [
 ]
 
 
-class Whitening:
+class _KeepsLastTheta:
+    """Coordinates u whose last θ = T u is kept.
+
+    scipy's callback hands back the iterate that its solver has just evaluated,
+    whose θ is then not computed again (benchmarks/README.md).
+    """
+
+    #: (u's bytes, θ) of the last :meth:`to_theta`.
+    _last = None
+
+    def to_theta(self, u):
+        """Return θ = T u (also T v for a direction v: T is linear)."""
+        key = u.tobytes()
+        if self._last is not None and self._last[0] == key:
+            return self._last[1].copy()
+        theta = self._theta_of(u)
+        self._last = (key, theta.copy())
+        return theta
+
+
+class Whitening(_KeepsLastTheta):
     """The change of variables θ = T u under which a linear model's J starts round.
 
     In the optimizer's coordinates u = [U, u_c] the model's weights and centred
@@ -38,9 +58,6 @@ class Whitening:
     curvature : float
         a, the curvature of the intercepts.
     """
-
-    #: (u's bytes, θ) of the last :meth:`to_theta`.
-    _last = None
 
     def __init__(self, factor, n_outputs, curvature):
         self.factor = factor
@@ -71,23 +88,12 @@ class Whitening:
     def _join(self, W, c):
         return np.concatenate([W.ravel(), c])
 
-    def to_theta(self, u):
-        """Return θ = T u (also T v for a direction v: T is linear).
-
-        The last answer is kept: scipy's callback hands back the iterate that its
-        solver has just evaluated, whose θ is then not solved for again
-        (benchmarks/README.md).
-        """
-        key = u.tobytes()
-        if self._last is not None and self._last[0] == key:
-            return self._last[1].copy()
+    def _theta_of(self, u):
         U, u_c = self._split(u)
         # No finiteness check: a solver's non-finite trial direction (trust-krylov's
         # on extreme problems) must reach the Hessian product, whose guard ends the run.
         W = self._solve(U, trans=1)
-        theta = self._join(W, u_c / self.intercept_scale)
-        self._last = (key, theta.copy())
-        return theta
+        return self._join(W, u_c / self.intercept_scale)
 
     def from_theta(self, theta):
         """Return u = T⁻¹ θ, the coordinates of a starting point."""
@@ -193,7 +199,7 @@ def _shrinkage_targets(variances):
     return targets
 
 
-class CurvatureWhitening:
+class CurvatureWhitening(_KeepsLastTheta):
     """The change of variables θ = T u under which J's curvature at an iterate is I.
 
     For each column j of W, with its intercept, θ_j = (w_j, c_j) = L_j⁻ᵀ u_j, where
@@ -212,10 +218,15 @@ class CurvatureWhitening:
 
     def __init__(self, factors):
         self.factors = factors
-        identity = np.eye(factors.shape[1])
         # The inverses once, so that each product is one batched matmul rather than
-        # K triangular solves (a cross-validation stacks 50 outputs).
-        self._inverses = np.stack([solve_triangular(L, identity, lower=True) for L in factors])
+        # K triangular solves (a cross-validation stacks 50 outputs; OpenBLAS's
+        # triangular solve of one vector is slower than the matmul even for one).
+        # LAPACK's trtri inverts in half the time of a solve against the identity;
+        # Cholesky factors (``from_blocks``) have a positive diagonal, so it succeeds.
+        (trtri,) = get_lapack_funcs(("trtri",), (factors,))
+        self._inverses = np.empty_like(factors)
+        for inverse, factor in zip(self._inverses, factors, strict=True):
+            inverse[...] = trtri(factor, lower=1)[0]
 
     def _blocks(self, theta):
         n_outputs, width = self.factors.shape[:2]
@@ -228,8 +239,7 @@ class CurvatureWhitening:
     def _theta(blocks):
         return np.concatenate([blocks[:, :-1].T.ravel(), blocks[:, -1]])
 
-    def to_theta(self, u):
-        """Return θ = T u (also T v for a direction v)."""
+    def _theta_of(self, u):
         u = u.reshape(self.factors.shape[:2])
         return self._theta(np.matmul(u[:, None, :], self._inverses)[:, 0])
 
