@@ -107,11 +107,19 @@ def _sides(row):
 
 
 def _competitor(row, solver):
-    """scikit-learn's entry for ``solver``, or its fastest that reached J* ("fastest")."""
+    """scikit-learn's entry for ``solver``, or its fastest that reached J* ("fastest").
+
+    When none reached J*, "fastest" is the capped entry with the smallest lower bound:
+    every scikit-learn solver then takes longer than it (the others that were not
+    capped never reach J*), so its ratio is a lower bound for all of them.
+    """
     sklearn = [e for e in row.entries if e.side == "sklearn"]
     if solver == "fastest":
         done = [e for e in sklearn if e.status == "ok"]
-        return min(done, key=lambda e: e.seconds) if done else None
+        if done:
+            return min(done, key=lambda e: e.seconds)
+        capped = [e for e in sklearn if e.status == "capped"]
+        return min(capped, key=lambda e: e.lower_bound) if capped else None
     return next((e for e in sklearn if e.contender.solver == solver), None)
 
 

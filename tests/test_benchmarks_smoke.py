@@ -260,6 +260,57 @@ def assert_lambda_section(report):
         assert what in targets
 
 
+def test_fastest_competitor_is_bounded_when_no_solver_reaches_the_optimum():
+    from types import SimpleNamespace
+
+    from benchmarks.linear_rows import Entry, LinearRow
+    from benchmarks.targets import speed_targets
+    from benchmarks.workloads import Contender
+
+    def entry(label, side, solver, status, seconds=None, lower_bound=0.0):
+        made = Entry(Contender(label, side, solver, None), status=status)
+        made.times, made.lower_bound = ([seconds] if seconds else []), lower_bound
+        return made
+
+    def row(*theirs):
+        ours = entry("ours lbfgs", "ours", "lbfgs", "ok", seconds=0.1)
+        return LinearRow(SimpleNamespace(name="binary"), "float64", [ours, *theirs], 1.0, 1.0)
+
+    def fastest(linear_row):
+        table = speed_targets([linear_row])
+        line = next(line for line in table.lines() if "fastest solver" in line)
+        return line.split("|")[3:5]
+
+    # Every scikit-learn solver capped or never there: the smallest bound counts.
+    achieved, status = fastest(
+        row(
+            entry("sklearn lbfgs", "sklearn", "lbfgs", "not reached", seconds=0.05),
+            entry("sklearn newton-cg", "sklearn", "newton-cg", "capped", lower_bound=0.4),
+            entry("sklearn saga", "sklearn", "saga", "capped", lower_bound=0.3),
+        )
+    )
+    assert achieved.strip() == "> 3.00× (sklearn saga vs ours lbfgs)"
+    assert status.strip() == "met"
+    achieved, status = fastest(
+        row(entry("sklearn saga", "sklearn", "saga", "capped", lower_bound=0.12))
+    )
+    assert status.strip().startswith("undetermined")
+    # One that reached J* is the fastest, however low the others' bounds.
+    achieved, status = fastest(
+        row(
+            entry("sklearn lbfgs", "sklearn", "lbfgs", "ok", seconds=0.12),
+            entry("sklearn saga", "sklearn", "saga", "capped", lower_bound=0.11),
+        )
+    )
+    assert achieved.strip() == "1.20× (sklearn lbfgs vs ours lbfgs)"
+    assert status.strip() == "not met"
+    # None reached it and none was capped: nothing to compare.
+    achieved, status = fastest(
+        row(entry("sklearn lbfgs", "sklearn", "lbfgs", "not reached", seconds=0.05))
+    )
+    assert status.strip() == "not met"
+
+
 def test_sparse_text_rows_are_csr_of_the_asked_density():
     from benchmarks.user_data import text_like
 
